@@ -516,6 +516,17 @@ def test_ranking_prefers_a_fuller_closer_job():
     assert any("Même métier" in r for r in bundles[0].reasons)
 
 
+def test_same_trade_reason_names_the_job_not_its_bare_code():
+    """The bundle's reasons become the operator's lead reasons: « M1203 » alone tells an
+    operator nothing, the job is cited as every other page cites it (skills.rome_named)."""
+    bundles = run([need("a1", "e1", "mon tue", 14), need("a2", "e2", "wed thu", 14)])
+    same = [r for r in bundles[0].reasons if "Même métier" in r]
+    assert same == [
+        f"Cohérence des métiers : 25 points. Même métier ({skills.rome_named('M1203')})."
+    ]
+    assert "M1203 — Comptabilité" in same[0]
+
+
 # --- over the database, through the CLI ---------------------------------------------
 
 

@@ -137,7 +137,8 @@ class _Facts(NamedTuple):
         else:
             cand_text = "Aucun candidat de la CVthèque ne remplit encore les conditions du lot."
         if self.cohesion == 1.0:
-            cohesion_text = f"Même métier (code ROME {self.rome})."
+            # Read by the operator of the lead too: the job is named, not coded.
+            cohesion_text = f"Même métier ({skills.rome_named(self.rome)})."
         elif self.cohesion >= 0.75:
             cohesion_text = "Métiers de la même famille ROME."
         else:
