@@ -745,7 +745,8 @@ def test_a_placement_with_odd_hours_is_refused_and_nothing_is_written(client, au
 @pytest.mark.parametrize(
     ("start", "said"),
     [
-        ("2020-01-06", "ne peut pas être avant le"),
+        # The lead was sent today: the nearer of the two lower bounds is said.
+        ("2020-01-06", "ne peut pas précéder l'envoi de la proposition"),
         ("2400-01-01", "au plus tard"),
         ("0001-01-01", "Date de début invalide : « 01/01/0001 » est hors des dates possibles"),
         ("9999-12-31", "Date de début invalide : « 31/12/9999 » est hors des dates possibles"),

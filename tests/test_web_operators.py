@@ -34,6 +34,7 @@ from tests.helpers import (
     page_text,
     recorded_statements,
     refused_and_logged,
+    sent_on,
     top_flashes,
 )
 
@@ -576,6 +577,28 @@ def test_a_placement_starting_before_its_lead_was_sent_is_refused_beside_its_fie
     assert _post(client, url + "/placement", {**form, "debut": sent.isoformat()}).status_code == 302
 
 
+def test_a_placement_start_too_early_is_told_the_nearest_first_day_it_may_take(client, auth, world):
+    """Two lower bounds, the lead's sending and one year back: the message names the
+    later one. A lead sent today, a start typed years back, said « pas avant » a year
+    ago; the operator then typed a date of that year, refused again for the sending."""
+    url, form = _accepted_form(client, auth, world)
+    sent = local_today()
+    refused = _post(client, url + "/placement", {**form, "debut": "01/01/2020"})
+    assert refused.status_code == 422
+    assert error_of(refused, "debut").endswith(
+        "La date de début ne peut pas précéder l'envoi de la proposition "
+        f"(le {sent.strftime('%d/%m/%Y')})."
+    )
+    # A lead sent more than a year ago: the year back is then the nearer bound.
+    sent_on(db.session.get(Lead, world["a"]), add_months(sent, -18))
+    db.session.commit()
+    refused = _post(client, url + "/placement", {**form, "debut": "01/01/2020"})
+    assert "un an en arrière au plus" in error_of(refused, "debut")
+    db.session.expire_all()
+    assert db.session.scalars(select(Placement)).all() == []
+    assert db.session.get(Lead, world["a"]).status == "accepte"
+
+
 @pytest.mark.parametrize("typed", ["1e9", "-5", "0", "49", "sept"])
 def test_placement_hours_out_of_range_get_one_message_whatever_was_typed(
     client, auth, world, typed
@@ -733,12 +756,12 @@ def test_a_placement_with_several_wrong_fields_says_each_at_once(client, auth, w
     assert refused.status_code == 422
     assert "Choisissez un type de contrat dans la liste." in error_of(refused, "contrat")
     assert flow.PLACEMENT_HOURS in error_of(refused, "heures")
-    assert "un an en arrière au plus" in error_of(refused, "debut")
+    assert "ne peut pas précéder l'envoi de la proposition" in error_of(refused, "debut")
     assert db.session.scalars(select(Placement)).all() == []
     # A last day is judged once the start stands: one error for the start only.
     late = {**form, "debut": "01/01/2020", "fin": "01/02/2020"}
     refused = _post(client, url + "/placement", late)
-    assert "un an en arrière au plus" in error_of(refused, "debut")
+    assert "ne peut pas précéder l'envoi de la proposition" in error_of(refused, "debut")
     assert 'id="fin-erreurs"' not in html_of(refused)
 
 

@@ -885,15 +885,21 @@ def record_placement(
     # The person was proposed in this lead: work begun before it was sent is not its
     # placement (and its follow-up points would all be overdue at once).
     sent_on = local_date(lead.created_at) if lead.created_at is not None else None
+    # Of the two lower bounds (the sending, a year back) the later one is said: « pas
+    # avant » a year ago, then refused again for the sending, took two tries.
     if not isinstance(start_date, date):
         errors["start_date"] = "Indiquez la date de début."
-    elif why := placement_start_problem(start_date, local_today()):
-        errors["start_date"] = why
-    elif sent_on is not None and start_date < sent_on:
+    elif (
+        sent_on is not None
+        and start_date < sent_on
+        and not placement_start_problem(sent_on, local_today())
+    ):
         errors["start_date"] = (
             "La date de début ne peut pas précéder l'envoi de la proposition "
             f"(le {sent_on.strftime('%d/%m/%Y')})."
         )
+    elif why := placement_start_problem(start_date, local_today()):
+        errors["start_date"] = why
     # The last day is judged against a known contract and a start that stands.
     if end_date is not None and "contract" not in errors:
         why = None
