@@ -202,14 +202,17 @@ def placement_end_problem(
     """The French message for a placement's last day before its first day, after its
     term (the last day of a fixed-term contract: work that ran to it held, as
     ``ran_to_term`` tells the follow-up; "" for a form that asks no such thing) or after
-    today (an end is recorded once it has happened), or None. Each names the day as the
-    forms that ask it label their field: « Dernier jour travaillé »."""
+    today (an end is recorded once it has happened; of the term and today, the earlier
+    is said), or None. Each names the day as the forms that ask it label their field:
+    « Dernier jour travaillé »."""
     if last_day < start:
         return (
             "Le dernier jour travaillé ne peut pas précéder le début du placement "
             f"(le {start.strftime('%d/%m/%Y')})."
         )
-    if term is not None and last_day > term:
+    # Of the two upper bounds (the term, today) the nearer is said: a term still ahead
+    # is no bound yet, and « il a tenu » of a contract not run out is untrue.
+    if term is not None and last_day > term and term <= today:
         return (
             f"Le placement prenait fin le {term.strftime('%d/%m/%Y')}, terme prévu : le "
             f"dernier jour travaillé ne peut pas être après.{ran_to_term}"

@@ -292,6 +292,23 @@ def test_a_fixed_term_placement_ends_no_later_than_its_term(people):
     assert _state(placement)["ended"] == (date(2027, 1, 20), "suivi")
 
 
+def test_a_last_day_after_a_term_still_ahead_is_told_today_as_its_bound(people):
+    """A contract running to 30 September, on 15 June a last day typed in October:
+    refused as in the future (at the latest today), not as after the term: « Allé
+    jusqu'à son terme, il a tenu : répondez oui » of a term not yet reached, and a
+    July date, looking allowed, refused again once typed."""
+    placement = _placed(people, contract="cdd", end=date(2027, 9, 30))
+    before = _state(placement)
+    with pytest.raises(TransitionError) as refused:
+        _answer(_point(placement, 1), people[1], holds=False, ended_on=date(2027, 10, 15))
+    assert refused.value.errors["ended_on"] == (
+        "Le dernier jour travaillé ne peut pas être dans le futur : au plus tard "
+        "aujourd'hui (15/06/2027)."
+    )
+    db.session.rollback()
+    assert _state(placement) == before
+
+
 def test_the_person_keeps_the_status_their_other_work_calls_for(people):
     placement = _placed(people)
     person = by_ref(Candidate, "ok")
