@@ -1,5 +1,6 @@
-"""The placement's confirmation box (hours over the person's free week) is not crowded
-against the submit button: on a phone a finger aimed at one must not hit the other."""
+"""The operator's lead page on a phone: the placement's confirmation box (hours over the
+person's free week) is not crowded against the submit button, a finger aimed at one
+must not hit the other; and the numbers to call are never cut across two lines."""
 
 from __future__ import annotations
 
@@ -39,3 +40,28 @@ def test_confirmation_box_stands_apart_from_the_submit_button(page, live_server,
     assert gap >= MIN_GAP, f"{gap:.1f} px entre la case et le bouton ({size['width']} px)"
     blocking = check(page, f"placement-confirmation-{size['width']}", "confirmation du placement")
     assert not blocking, describe(blocking)
+
+
+def test_a_phone_number_is_never_cut_across_two_lines(page, live_server):
+    """On a phone the company's and the people's numbers came cut « 06 39 98 / 33 48 »
+    at the end of a line: read, or typed into another phone, as two numbers."""
+    open_as(page, live_server, "operator", PHONE)
+    lead_to_accept(page, live_server)
+    _press(page, "Accepter la proposition")
+    links = page.locator("main a[href^='tel:']")
+    assert links.count() > 0, "aucun numéro sur la proposition acceptée"
+    cut = page.evaluate(
+        """() => [...document.querySelectorAll("main a[href^='tel:']")]
+            .filter(a => a.getClientRects().length > 1).map(a => a.textContent)"""
+    )
+    assert cut == [], f"numéros coupés à 390 px : {cut}"
+    # The same style sheet in a column narrower than a phone's: where any link in a
+    # sentence would wrap.
+    page.set_content(
+        f'<link rel="stylesheet" href="{live_server.url}/static/css/app.css">'
+        '<p style="width: 9rem">Stéphane Lafon (Directeur) · '
+        '<a href="tel:0639983348">06 39 98 33 48</a></p>'
+    )
+    page.wait_for_load_state("load")
+    lines = page.evaluate("() => document.querySelector('a').getClientRects().length")
+    assert lines == 1, f"le numéro tient sur {lines} lignes"
