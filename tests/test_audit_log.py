@@ -16,6 +16,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from connectences import submissions
 from connectences.accounts.audit import (
     ACTION_LABELS,
     DETAIL_LABELS,
@@ -411,7 +412,12 @@ def test_an_action_sent_from_a_page_is_logged_with_the_address_it_came_from(clie
     sent_from = {"REMOTE_ADDR": "198.51.100.7"}
     client.post(
         "/admin/jetons",
-        data={"owner_email": other.email, "name": "Outil", "days": "90"},
+        data={
+            "owner_email": other.email,
+            "name": "Outil",
+            "days": "90",
+            "submission_token": submissions.new_token(),
+        },
         environ_base=sent_from,
     )
     client.post(f"/admin/utilisateurs/{other.id}/desactiver", environ_base=sent_from)

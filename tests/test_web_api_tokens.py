@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from connectences import accounts
-from connectences.accounts import api_tokens
+from connectences.accounts import api_tokens, shown_once
 from connectences.extensions import db
-from connectences.models import ApiToken, User
+from connectences.models import ApiToken, User, utcnow
 from tests.helpers import api_token_of, audit_entries, error_of, page_text
 
 SECRET = re.compile(r"cte_[A-Za-z0-9_-]{20,}")
 
 
-def _issue(client, **data):
-    return client.post("/admin/jetons", data={"days": "90", **data})
+def _issue(client, *, follow=True, **data):
+    """Send the creation form as the page shows it (its one-time token, unless given),
+    and follow the redirect to the page that shows the secret unless ``follow`` is False."""
+    if "submission_token" not in data:
+        data["submission_token"] = _form_token(client.get("/admin/jetons"))
+    return client.post("/admin/jetons", data={"days": "90", **data}, follow_redirects=follow)
 
 
 def test_an_admin_creates_a_token_sees_its_secret_once_and_it_works(client, auth):
@@ -126,7 +131,7 @@ def test_the_page_reloaded_after_a_creation_creates_no_second_token(client, auth
     sent = {"owner_email": owner.email, "name": "Outil", "submission_token": _form_token(shown)}
     first = _issue(client, **sent)
     assert first.status_code == 200 and SECRET.search(first.get_data(as_text=True))
-    again = _issue(client, **sent)
+    again = _issue(client, follow=False, **sent)
     assert again.status_code == 409
     assert (
         "Aucun nouveau jeton : Ce jeton a déjà été créé : son secret n'est montré qu'une fois"
@@ -153,7 +158,7 @@ def test_a_form_corrected_after_an_error_is_still_one_sending(client, auth):
     assert wrong.status_code == 422 and _form_token(wrong) == token
     sent = {"owner_email": owner.email, "name": "Outil", "submission_token": token}
     assert _issue(client, **sent).status_code == 200
-    assert _issue(client, **sent).status_code == 409
+    assert _issue(client, follow=False, **sent).status_code == 409
     assert len(db.session.scalars(select(ApiToken)).all()) == 1
 
 
@@ -236,3 +241,84 @@ def test_revoking_a_token_asks_a_confirmation_first(client, auth):
     assert f'action="/admin/jetons/{token.id}/revoquer"' in body
     said = html.unescape(body).replace("\xa0", " ")
     assert "Confirmer : révoquer le jeton « Outil de la Région »" in said
+
+
+def test_a_creation_redirects_and_the_secret_is_shown_once_on_the_page_it_opens(app, auth):
+    # Finding: the secret was the answer of the POST itself, so the browser's back then
+    # « send again », or its resending of the POST on a reload, sent the form again.
+    # Now the POST redirects (Post/Redirect/Get) and the page it opens shows the secret
+    # once: kept on the server meanwhile, never in the address nor the session cookie.
+    client = app.test_client()
+    auth.login("admin", client=client)
+    owner = auth.create("animateur")
+    sent = {"owner_email": owner.email, "name": "Outil", "submission_token": None}
+    sent["submission_token"] = _form_token(client.get("/admin/jetons"))
+    created = _issue(client, follow=False, **sent)
+    assert created.status_code == 303
+    assert created.headers["Location"] == "/admin/jetons#secret-cree"
+    assert SECRET.search(created.get_data(as_text=True)) is None
+    token = db.session.scalars(select(ApiToken)).one()
+    with client.session_transaction() as kept:
+        assert "cte_" not in repr(dict(kept))
+    assert SECRET.search(created.headers.get("Set-Cookie", "")) is None
+
+    shown = client.get("/admin/jetons")
+    secret = SECRET.search(shown.get_data(as_text=True)).group(0)
+    assert token.secret_hash == api_tokens.hash_secret(secret)
+    assert shown.headers["Cache-Control"] == "no-store"
+    assert "Jeton « Outil » créé" in page_text(shown)
+    # Reloaded: no secret any more, and nothing left on the server.
+    again = client.get("/admin/jetons")
+    assert SECRET.search(again.get_data(as_text=True)) is None
+    assert list(shown_once.shown_once_folder().glob("*")) == []
+    # The same form sent again (back, then « Créer le jeton »): no second token.
+    resent = _issue(client, follow=False, **sent)
+    assert resent.status_code == 409 and SECRET.search(resent.get_data(as_text=True)) is None
+    assert len(db.session.scalars(select(ApiToken)).all()) == 1
+
+
+def test_the_secret_is_shown_to_the_creating_session_only_and_not_after_its_window(
+    app, auth, monkeypatch
+):
+    creator = app.test_client()
+    auth.login("admin", client=creator)
+    other = app.test_client()
+    auth.login("admin", client=other)
+    owner = auth.create("animateur")
+    _issue(creator, follow=False, owner_email=owner.email, name="Outil")
+    # Another admin's page never shows it.
+    assert SECRET.search(other.get("/admin/jetons").get_data(as_text=True)) is None
+    # Opened after the window: not shown, and deleted.
+    later = utcnow() + shown_once.WINDOW + timedelta(seconds=1)
+    monkeypatch.setattr("connectences.web.admin.utcnow", lambda: later)
+    assert SECRET.search(creator.get("/admin/jetons").get_data(as_text=True)) is None
+    assert list(shown_once.shown_once_folder().glob("*")) == []
+
+
+def test_a_creation_form_without_its_one_time_token_creates_nothing(client, auth):
+    auth.login("admin")
+    owner = auth.create("animateur")
+    data = {"owner_email": owner.email, "name": "Outil", "days": "90"}
+    for _ in range(2):
+        response = client.post("/admin/jetons", data=data)
+        assert response.status_code == 422
+        assert "Ce formulaire n'est plus valable" in page_text(response)
+        # Shown again with a token of its own: sent as is, it creates the token.
+        assert _form_token(response)
+    assert db.session.scalars(select(ApiToken)).all() == []
+
+
+def test_a_secret_kept_is_taken_once_and_purged_when_never_shown(app, tmp_path):
+    now = utcnow()
+    key = shown_once.keep(tmp_path, "cte_secret", now=now)
+    (stored,) = tmp_path.iterdir()
+    assert b"cte_secret" not in stored.read_bytes() and oct(stored.stat().st_mode)[-3:] == "600"
+    assert shown_once.take(tmp_path, "another-key", now=now) is None
+    assert shown_once.take(tmp_path, key, now=now) == "cte_secret"
+    assert shown_once.take(tmp_path, key, now=now) is None
+    shown_once.keep(tmp_path, "cte_never_shown", now=now)
+    assert shown_once.purge(tmp_path, now=now) == 0
+    later = now + shown_once.WINDOW
+    assert shown_once.purge(tmp_path, now=later, dry_run=True) == 1
+    assert shown_once.purge(tmp_path, now=later) == 1
+    assert list(tmp_path.iterdir()) == []

@@ -268,6 +268,7 @@ DETAIL_LABELS: dict[str, str] = {
     "login_throttle_purged": "compteurs d'échecs et d'envois supprimés",
     "owner_links_forgotten": "liens de suivi oubliés",
     "held_forms_purged": "formulaires en attente supprimés",
+    "secrets_never_shown_purged": "secrets de jetons jamais affichés supprimés",
     "job_runs_purged": "exécutions de tâches supprimées",
     "company_contacts_deleted": "contacts d'entreprise supprimés",
     "visits_deleted": "visites supprimées",

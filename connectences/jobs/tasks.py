@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from connectences import config, vocab
-from connectences.accounts import held_forms, link_requests, throttle
+from connectences.accounts import held_forms, link_requests, shown_once, throttle
 from connectences.accounts.audit import audit
 from connectences.accounts.sessions import Lifetimes, purge_sessions
 from connectences.accounts.users import WORKING_ACCOUNT, is_working
@@ -562,6 +562,8 @@ def data_retention(ctx: JobContext) -> dict:
       ago and whose lock is over: purged;
     - forms held for a person logging in again, once ``HELD_FORM_MINUTES`` are over
       (accounts.held_forms): deleted;
+    - secrets created and never shown, once their ``WINDOW`` is over (accounts.shown_once):
+      deleted;
     - the version of an owner's company-space links, once their address follows no
       need any more (needs.register.forget_space_links): deleted;
     - job run records older than ``JOB_RUN_RETENTION_DAYS`` (90): purged;
@@ -618,6 +620,9 @@ def data_retention(ctx: JobContext) -> dict:
     counts["owner_links_forgotten"] = forget_space_links(session)
     counts["held_forms_purged"] = held_forms.purge(
         held_forms.held_forms_folder(), now=ctx.now, dry_run=ctx.dry_run
+    )
+    counts["secrets_never_shown_purged"] = shown_once.purge(
+        shown_once.shown_once_folder(), now=ctx.now, dry_run=ctx.dry_run
     )
     # Old run records of the every-minute jobs would otherwise grow without bound.
     counts["job_runs_purged"] = session.execute(

@@ -13,12 +13,13 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user
 
 from connectences import accounts, organisations
-from connectences.accounts import api_tokens, audit
+from connectences.accounts import api_tokens, audit, shown_once
 from connectences.accounts.audit import (
     ACTION_LABELS,
     ENTITY_LABELS,
@@ -40,7 +41,7 @@ from connectences.extensions import db
 from connectences.ids import read_id
 from connectences.mail import failed_messages, outbox_counts, waiting
 from connectences.mail.sender import requeue_failed
-from connectences.models import User
+from connectences.models import ApiToken, User
 from connectences.models.base import utcnow
 from connectences.organisations import unattended
 from connectences.territory import PAYS_EPCIS
@@ -379,6 +380,11 @@ def reactivate_organisation(side_word: str, org_id: int):
 
 # --------------------------------------------------------------------------- API tokens
 
+# A creation form sent without its one-time token (a page kept from before, a made-up post).
+FORM_NOT_SENT_ONCE = (
+    "Ce formulaire n'est plus valable : vérifiez ce qui est saisi, puis créez le jeton de nouveau."
+)
+
 
 def _render_tokens(
     form: ApiTokenForm, status: int = 200, error: str | None = None, secret=None, heading=None
@@ -394,21 +400,40 @@ def _render_tokens(
     ), status
 
 
+# Where the session holds the key of the secret the page shows next (``shown_once``) and
+# its token's id; never the secret itself: the session travels in its cookie.
+JUST_ISSUED = "_api_token_shown"
+
+
 @bp.route("/jetons")
 def api_tokens_index():
-    return _render_tokens(ApiTokenForm())
+    """The tokens; after a creation (Post/Redirect/Get), its secret, once: taken from the
+    server as it is shown, so that a reload or the page opened again shows it no more."""
+    kept = session.pop(JUST_ISSUED, None)
+    if not isinstance(kept, dict):
+        return _render_tokens(ApiTokenForm())
+    secret = shown_once.take(shown_once.shown_once_folder(), kept.get("key"), now=utcnow())
+    token = db.session.get(ApiToken, read_id(kept.get("token")) or 0)
+    if secret is None or token is None:
+        return _render_tokens(ApiTokenForm())
+    page, status = _render_tokens(ApiTokenForm(), secret=(token, secret))
+    return page, status, {"Cache-Control": "no-store"}
 
 
 @bp.route("/jetons", methods=["POST"])
 @recent_login_required
 def issue_api_token():
-    """Create a token; its secret is shown on this page only (never flashed: the flash
-    would travel in the session cookie)."""
+    """Create a token, then redirect to the page that shows its secret once (never flashed
+    nor kept in the session: both travel in the session cookie). A form without its
+    one-time token (``submissions``) creates nothing: the same sending, sent again, must
+    find the first."""
     form = ApiTokenForm()
     submission_key = form.submission_key()
     form.keep_submission_token()
     if not form.validate_on_submit():
         return _render_tokens(form, 422)
+    if submission_key is None:
+        return _render_tokens(form, 422, error=FORM_NOT_SENT_ONCE)
     try:
         token, secret = api_tokens.issue_token(
             db.session,
@@ -420,7 +445,8 @@ def issue_api_token():
         )
         db.session.commit()
     except api_tokens.TokenAlreadyIssued as refusal:
-        # The page reloaded after the creation: nothing more, and a new form to fill.
+        # The form sent again after the creation (back, then sent; the browser resending
+        # it): nothing more, and a new form to fill.
         db.session.rollback()
         return _render_tokens(
             ApiTokenForm(formdata=None), 409, error=refusal.message, heading="Aucun nouveau jeton"
@@ -428,7 +454,9 @@ def issue_api_token():
     except accounts.AccountError as refusal:
         db.session.rollback()
         return _render_tokens(form, 422, error=attach_errors(form, refusal))
-    return _render_tokens(ApiTokenForm(formdata=None), secret=(token, secret))
+    key = shown_once.keep(shown_once.shown_once_folder(), secret, now=utcnow())
+    session[JUST_ISSUED] = {"key": key, "token": token.id}
+    return redirect(url_for("admin.api_tokens_index", _anchor="secret-cree"), 303)
 
 
 @bp.route("/jetons/<int:token_id>/revoquer", methods=["POST"])

@@ -183,9 +183,11 @@ class ApiTokenForm(Form):
     submit = SubmitField("Créer le jeton")
 
     def submission_key(self) -> str | None:
-        """The key of this sending (``submissions.key``): its token and what was typed."""
+        """The key of this sending (``submissions.key``): its token and what was typed;
+        None when the form sent no token (the field's default is a token drawn anew)."""
+        sent = self.submission_token.raw_data
         typed = {"owner_email": self.owner_email.data, "name": self.name.data}
-        return submissions.key(self.submission_token.data, {**typed, "days": self.days.data})
+        return submissions.key(sent[0] if sent else None, {**typed, "days": self.days.data})
 
     def keep_submission_token(self) -> None:
         """Shown again (an error to correct), the form is still the same sending."""
