@@ -45,6 +45,11 @@ class InvalidEmail(DomainError):
     """Not an e-mail address; the message is French."""
 
 
+class AccentedEmail(InvalidEmail):
+    """An address with a letter or sign outside ASCII before the @: an address, but one
+    that many mail servers refuse; the message says so, and every form shows it as is."""
+
+
 class InvalidPhone(DomainError):
     """Not a phone number; the message is French."""
 
@@ -61,6 +66,12 @@ def clean_email(text: Any, *, required: bool = False) -> str | None:
     still finds the same account, candidate or company owner. Raises ``InvalidEmail``
     for anything that is not an address (addresses over 254 characters included).
     Addresses are compared through ``email_key``, which gives this same form.
+
+    The part before the @ must be ASCII (``AccentedEmail`` otherwise): "élodie@…" or an
+    emoji there is an address only for servers offering SMTPUTF8, and a relay without it
+    refuses the mail, so the person would never receive the platform's link. An accented
+    domain ("exémple.fr") is accepted as typed: it has an ASCII form (IDNA), which the
+    sender uses (``mail.sender.smtp_address``).
     """
     typed = str(text or "").strip()
     if not typed:
@@ -68,12 +79,37 @@ def clean_email(text: Any, *, required: bool = False) -> str | None:
             raise InvalidEmail("Indiquez votre adresse e-mail.")
         return None
     try:
-        return validate_email(typed, check_deliverability=False).normalized.lower()
+        checked = validate_email(typed, check_deliverability=False)
     except EmailNotValidError:
         raise InvalidEmail(
             f"« {typed[:100]} » n'est pas une adresse e-mail valide "
             "(exemple : prenom.nom@exemple.fr)."
         ) from None
+    if not checked.local_part.isascii():
+        signs = "".join(dict.fromkeys(c for c in checked.local_part if not c.isascii()))
+        raise AccentedEmail(
+            f"L'adresse « {typed[:100]} » contient avant le @ des caractères accentués ou "
+            f"spéciaux ({' '.join(signs[:10])}) que de nombreuses messageries refusent : "
+            "le courriel ne vous parviendrait pas. Indiquez une adresse sans accent ni "
+            "symbole avant le @ (par exemple prenom.nom@exemple.fr)."
+        )
+    return checked.normalized.lower()
+
+
+def email_refusal(refusal: InvalidEmail, usual: str) -> str:
+    """The words a form refuses an address with: its own ``usual`` ones for what is no
+    address, the rule's when the address is refused for a reason worth saying (an
+    accented name before the @, ``AccentedEmail``)."""
+    return refusal.message if isinstance(refusal, AccentedEmail) else usual
+
+
+def read_email(text: Any, usual: str) -> tuple[str | None, str | None]:
+    """The address required by a form: its stored form and None, or None and the words
+    refusing it (``usual`` when nothing or no address was typed, see ``email_refusal``)."""
+    try:
+        return clean_email(text, required=True), None
+    except InvalidEmail as refusal:
+        return None, email_refusal(refusal, usual)
 
 
 # The mailbox providers most people here use: a domain one letter away from one of them
@@ -89,15 +125,6 @@ MAILBOX_DOMAINS = frozenset(
 )  # fmt: skip
 # Domains that exist but are not the mailbox people mean.
 _MEANT_DOMAINS = {"gmail.fr": "gmail.com", "gmail.co": "gmail.com", "hotmail.co": "hotmail.com"}
-
-
-def valid_email(text: Any) -> str | None:
-    """The address in its stored form (``clean_email``); None when empty or invalid, for
-    the forms that say so in their own words."""
-    try:
-        return clean_email(text)
-    except InvalidEmail:
-        return None
 
 
 def likely_typo(email: str | None) -> str | None:

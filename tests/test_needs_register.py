@@ -106,9 +106,12 @@ def test_phone_and_email():
     assert form_rules.valid_phone("12 34") is None
     # The owner is a local company: a foreign number is not asked for.
     assert form_rules.valid_phone("+44 20 7946 0958") is None
-    assert form_rules.valid_email("a@b") is None
+    owner = {"owner_name": "Claire Martin", "owner_phone": "0612345678"}
+    refused = form_rules.check_owner({**owner, "owner_email": "a@b"})
+    assert "Indiquez une adresse e-mail valide" in refused.errors["owner_email"]
     # Lower case, as accounts store it, so the owner's address finds their account.
-    assert form_rules.valid_email("Claire@Exemple.fr") == "claire@exemple.fr"
+    checked = form_rules.check_owner({**owner, "owner_email": "Claire@Exemple.fr"})
+    assert checked.values["owner_email"] == "claire@exemple.fr"
 
 
 def _submit(title="Renfort pour la saison", email="patron@exemple.fr", siret=None) -> Need:

@@ -29,7 +29,14 @@ from connectences.accounts.passwords import (
     password_problem,
     verify_password,
 )
-from connectences.contacts import InvalidEmail, InvalidPhone, clean_email, clean_phone, email_key
+from connectences.contacts import (
+    InvalidEmail,
+    InvalidPhone,
+    clean_email,
+    clean_phone,
+    email_key,
+    email_refusal,
+)
 from connectences.db_session import stamp_once
 from connectences.errors import DomainError
 from connectences.listing import (
@@ -106,10 +113,9 @@ def normalise_email(email: str | None) -> str:
     when empty or invalid."""
     try:
         address = clean_email(email)
-    except InvalidEmail:
-        raise AccountError(
-            f"L'adresse e-mail « {(email or '').strip()} » n'est pas valide.", field="email"
-        ) from None
+    except InvalidEmail as refusal:
+        usual = f"L'adresse e-mail « {(email or '').strip()} » n'est pas valide."
+        raise AccountError(email_refusal(refusal, usual), field="email") from None
     if address is None:
         raise AccountError("L'adresse e-mail est obligatoire.", field="email")
     return address

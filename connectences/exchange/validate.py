@@ -25,7 +25,14 @@ from sqlalchemy import func, select
 from stdnum.fr import siret as stdnum_siret
 
 from connectences import territory, vocab
-from connectences.contacts import InvalidEmail, InvalidName, NameKind, check_sent_name, clean_email
+from connectences.contacts import (
+    InvalidEmail,
+    InvalidName,
+    NameKind,
+    check_sent_name,
+    clean_email,
+    email_refusal,
+)
 from connectences.cvtheque.history import merged_into
 from connectences.extensions import db
 from connectences.models import Candidate, Company, Deletion, Lead, LeadNeed, Need, Operator
@@ -228,8 +235,8 @@ def email(value: Any, where: str, ctx: _Context) -> Any:
         return None
     try:
         clean_email(value)
-    except InvalidEmail:
-        ctx.error(where, f"adresse e-mail invalide : « {value} »")
+    except InvalidEmail as refusal:
+        ctx.error(where, email_refusal(refusal, f"adresse e-mail invalide : « {value} »"))
         return None
     return value
 

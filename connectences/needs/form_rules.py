@@ -20,8 +20,8 @@ from connectences.contacts import (
     InvalidPhone,
     NameKind,
     clean_phone,
+    read_email,
     read_name,
-    valid_email,
 )
 from connectences.dates import read_typed_date, too_far_ahead
 from connectences.matching import week
@@ -280,12 +280,13 @@ def check_owner(data: Mapping[str, Any]) -> Checked:
         data, "owner_name", out.errors, NameKind.FULL, missing="Indiquez votre nom."
     )
     typed = _text(data, "owner_email")
-    email = valid_email(typed)
-    if email is None:
-        out.errors["owner_email"] = (
-            "Indiquez une adresse e-mail valide (par exemple prenom.nom@exemple.fr) : "
-            "nous y envoyons le lien de confirmation."
-        )
+    email, invalid = read_email(
+        typed,
+        "Indiquez une adresse e-mail valide (par exemple prenom.nom@exemple.fr) : "
+        "nous y envoyons le lien de confirmation.",
+    )
+    if invalid is not None:
+        out.errors["owner_email"] = invalid
     out.values["owner_email"] = email
     typed = _text(data, "owner_phone")
     phone = valid_phone(typed)

@@ -167,9 +167,9 @@ def clean_email(value: str | None, field: str = "contact_email") -> str | None:
     CompanyError on ``field`` otherwise."""
     try:
         return contacts.clean_email(value)
-    except contacts.InvalidEmail:
-        text = (value or "").strip()
-        raise CompanyError({field: f"Adresse e-mail invalide : « {text[:100]} »."}) from None
+    except contacts.InvalidEmail as refusal:
+        usual = f"Adresse e-mail invalide : « {(value or '').strip()[:100]} »."
+        raise CompanyError({field: contacts.email_refusal(refusal, usual)}) from None
 
 
 def clean_cap(value: Any) -> int | None:

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from connectences import contacts, submissions, territory
 from connectences.accounts import throttle
-from connectences.contacts import InvalidEmail, clean_email
+from connectences.contacts import InvalidEmail, clean_email, email_refusal
 from connectences.errors import DomainError
 from connectences.extensions import db
 from connectences.vocab import ROLES
@@ -27,8 +27,8 @@ def valid_email(form, field) -> None:
     """The address must read as one (``contacts.clean_email``, the rule of every form)."""
     try:
         clean_email(field.data)
-    except InvalidEmail:
-        raise ValidationError(INVALID_EMAIL) from None
+    except InvalidEmail as refusal:
+        raise ValidationError(email_refusal(refusal, INVALID_EMAIL)) from None
 
 
 class Form(FlaskForm):
@@ -252,7 +252,7 @@ def corrected_address(field: str, kind: str) -> tuple[str, str | None, str | Non
     refusal = throttle.mail_form_refusal(db.session, kind, request.remote_addr)
     if refusal is not None:
         return typed, None, refusal, 429
-    address = contacts.valid_email(typed)
+    address, invalid = contacts.read_email(typed, INVALID_ADDRESS)
     if address is None:
-        return typed, None, INVALID_ADDRESS, 422
+        return typed, None, invalid, 422
     return typed, address, None, 200

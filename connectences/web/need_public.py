@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from connectences import accounts, submissions, territory
 from connectences.accounts import link_requests, throttle
 from connectences.clock import local_today
-from connectences.contacts import email_key, likely_typo, valid_email
+from connectences.contacts import email_key, likely_typo, read_email
 from connectences.content.resources import OWNER_SUGGESTIONS, suggestions_for
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
@@ -680,16 +680,13 @@ def renew():
     if request.method == "GET":
         return render_template("needs/owner_link.html", email="", error=None)
     typed = (request.form.get("email") or "").strip()
-    email = valid_email(typed)
+    email, invalid = read_email(
+        typed, "Indiquez une adresse e-mail valide (par exemple prenom.nom@exemple.fr)."
+    )
     refusal = throttle.mail_form_refusal(db.session, "lien", request.remote_addr)
     if refusal is not None or email is None:
         return (
-            render_template(
-                "needs/owner_link.html",
-                email=typed[:254],
-                error=refusal
-                or "Indiquez une adresse e-mail valide (par exemple prenom.nom@exemple.fr).",
-            ),
+            render_template("needs/owner_link.html", email=typed[:254], error=refusal or invalid),
             429 if refusal else 422,
         )
     # Recorded and counted the same way for every address (``link_requests``): neither
