@@ -7,6 +7,8 @@ is refused, nor on re-enabling (the owner's words switch back by themselves)."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from datetime import timedelta
 
 import pytest
@@ -22,7 +24,7 @@ from connectences.organisations import unattended
 from connectences.workflows import NEED, dispatch, transition
 from connectences.workflows import leads as flow
 from tests import factories as f
-from tests.helpers import by_ref, sent_on, top_flashes
+from tests.helpers import at_once, by_ref, sent_on, top_flashes
 from tests.test_mail import mail_port, server, start_server  # noqa: F401 (fixtures)
 
 NAME = "GE Bassin Emploi"
@@ -301,3 +303,49 @@ def test_another_role_cannot_disable_a_member(client, auth, world):
     assert response.status_code == 403
     db.session.expire_all()
     assert member.active is True and _unattended() == []
+
+
+def test_two_admins_disabling_the_last_two_members_at_once_tell_it_once(
+    app, auth, world, monkeypatch
+):
+    """Finding: each disabling counted the other member as still working (neither was
+    committed when both counted), so neither told anyone the operator was left alone.
+    The counts wait here for each other (the barrier, given up after two seconds): with
+    the members' lock, the second disabling waits for the first to be committed and
+    counts nobody left."""
+    anne, member = world
+    other = auth.create("operator", org_ref="ge", email="paul@ge.example")
+    admins = [auth.create("admin").id, auth.create("admin").id]
+    _propose(anne, "n1", "n2", "n3")
+    targets = [member.email, other.email]
+    db.session.remove()
+    counting = threading.Barrier(2, timeout=2)
+    count_members = unattended.without_working_member
+
+    def counted_together(session, organisations):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            counting.wait()
+        return count_members(session, organisations)
+
+    monkeypatch.setattr(unattended, "without_working_member", counted_together)
+
+    def disable(actor_id: int, email: str):
+        with app.app_context():
+            session = db.session.session_factory()
+            try:
+                stopped = unattended.disable_account(
+                    session, email, actor=session.get(User, actor_id)
+                )
+                said = stopped.left_alone.notice if stopped.left_alone else None
+                session.commit()
+                return said
+            finally:
+                session.close()
+
+    outcomes = at_once(*(lambda pair=pair: disable(*pair) for pair in zip(admins, targets)))
+    assert not any(isinstance(outcome, Exception) for outcome in outcomes), outcomes
+    assert outcomes.count(None) == 1
+    (said,) = [outcome for outcome in outcomes if outcome is not None]
+    assert said.startswith(SAID)
+    assert len(_unattended()) == 1
+    assert db.session.scalar(select(User.active).where(User.email == other.email)) is False

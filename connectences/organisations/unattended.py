@@ -28,13 +28,18 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from connectences import config
+from connectences import config, locks
 from connectences.accounts import roles
-from connectences.accounts.users import WORKING_ACCOUNT, is_working, user_by_email
+from connectences.accounts.users import (
+    WORKING_ACCOUNT,
+    AccountError,
+    is_working,
+    user_by_email,
+)
 from connectences.clock import local_date
 from connectences.mail import MailKind, queue_mail
 from connectences.models import FollowUpPoint, Lead, Operator, Placement, Referral, User
-from connectences.organisations import Organisation, without_working_member
+from connectences.organisations import Organisation, side_of, without_working_member
 from connectences.typography import plural
 from connectences.urls import external_url
 from connectences.vocab import LEAD_STATUSES, REFERRAL_STATUSES
@@ -51,11 +56,39 @@ class AccountStopped:
     left_alone: LeftAlone | None
 
 
+# Each operator's or partner's members change one account at a time (``locks.hold``): two
+# admins disabling its last two working members at once each still saw the other working,
+# and neither told anyone it was left alone.
+MEMBERS_LOCK_WAIT_SECONDS = 10
+
+
+def _one_change_at_a_time(session: Session, user: User) -> None:
+    """Hold the lock of the members of ``user``'s operator or partner for the rest of the
+    transaction (on SQLite, the database's write lock): the next change of one of its
+    accounts waits for this one to be committed, and then counts its working members
+    with it. ``user`` is read again once it is held (another change may have been
+    committed meanwhile, moving it elsewhere: that organisation's lock is held too).
+    AccountError (French) when another change held one too long."""
+    held: set[str] = set()
+    while (organisation := user.operator or user.partner) is not None:
+        name = f"organisations.members:{side_of(organisation)}:{organisation.id}"
+        if name in held:
+            return
+        if not locks.hold(session, name, wait_seconds=MEMBERS_LOCK_WAIT_SECONDS):
+            raise AccountError(
+                f"Un autre compte de {organisation.name} est en train d'être modifié : "
+                "réessayez dans un instant."
+            )
+        held.add(name)
+        session.refresh(user)
+
+
 def disable_account(session: Session, email: str, *, actor: User | None = None) -> AccountStopped:
     """``accounts.roles.disable``, then ``tell_if_left_alone`` for the operator or partner
-    the account was a member of. Raises what ``disable`` raises, changing nothing. The
-    caller commits."""
+    the account was a member of, one change of its members at a time. Raises what
+    ``disable`` raises, changing nothing. The caller commits."""
     user = user_by_email(session, email)
+    _one_change_at_a_time(session, user)
     was_working = is_working(user)
     roles.disable(session, email, actor=actor)
     former = user.operator or user.partner
@@ -69,8 +102,10 @@ def change_account_role(
 ) -> AccountStopped:
     """``accounts.roles.change_role`` (``options``: its keywords), then
     ``tell_if_left_alone`` for the operator or partner the account leaves, when it leaves
-    one. Raises what ``change_role`` raises, changing nothing. The caller commits."""
+    one, one change of its members at a time. Raises what ``change_role`` raises, changing
+    nothing. The caller commits."""
     user = user_by_email(session, email)
+    _one_change_at_a_time(session, user)
     former, was_working = user.operator or user.partner, is_working(user)
     roles.change_role(session, email, role, org_ref, **options)
     if former is None or former is (user.operator or user.partner):
