@@ -144,10 +144,10 @@ def test_the_page_reloaded_after_a_creation_creates_no_second_token(client, auth
     other = _issue(client, **{**sent, "submission_token": _form_token(again)})
     assert other.status_code == 200 and SECRET.search(other.get_data(as_text=True))
     assert len(db.session.scalars(select(ApiToken)).all()) == 2
-    # So does the form shown with the secret, typed alike.
-    third = _issue(client, **{**sent, "submission_token": _form_token(first)})
-    assert third.status_code == 200
-    assert len(db.session.scalars(select(ApiToken)).all()) == 3
+    # The form shown with the secret is still the same sending: typed alike, nothing.
+    third = _issue(client, follow=False, **{**sent, "submission_token": _form_token(first)})
+    assert third.status_code == 409
+    assert len(db.session.scalars(select(ApiToken)).all()) == 2
 
 
 def test_a_form_corrected_after_an_error_is_still_one_sending(client, auth):
@@ -322,3 +322,31 @@ def test_a_secret_kept_is_taken_once_and_purged_when_never_shown(app, tmp_path):
     assert shown_once.purge(tmp_path, now=later, dry_run=True) == 1
     assert shown_once.purge(tmp_path, now=later) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_back_then_the_form_sent_again_creates_no_second_token(client, auth):
+    """Finding (in Chromium): logged-in pages are never cached, so « back » after a
+    creation loaded the form page anew, with a new one-time token, and the browser refilled
+    the fields; sent again, that was a new sending, and a second token. The page now shows
+    the session's token until « Aucun nouveau jeton » offers a new form."""
+    auth.login("admin")
+    owner = auth.create("animateur")
+    typed = {"owner_email": owner.email, "name": "Outil", "days": "90"}
+    shown = _form_token(client.get("/admin/jetons"))
+    created = client.post("/admin/jetons", data={**typed, "submission_token": shown})
+    assert created.status_code == 303
+    assert SECRET.search(client.get("/admin/jetons").get_data(as_text=True))
+    # « Back »: the form page loaded anew, its fields refilled, sent again.
+    again = _form_token(client.get("/admin/jetons"))
+    assert again == shown
+    resent = client.post("/admin/jetons", data={**typed, "submission_token": again})
+    assert resent.status_code == 409 and "Aucun nouveau jeton" in page_text(resent)
+    assert len(db.session.scalars(select(ApiToken)).all()) == 1
+    # Another name is another sending; so is the new form the refusal offers.
+    other = client.post(
+        "/admin/jetons", data={**typed, "name": "Autre outil", "submission_token": again}
+    )
+    assert other.status_code == 303
+    offered = client.post("/admin/jetons", data={**typed, "submission_token": _form_token(resent)})
+    assert offered.status_code == 303
+    assert len(db.session.scalars(select(ApiToken)).all()) == 3

@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from connectences import accounts, organisations
+from connectences import accounts, organisations, submissions
 from connectences.accounts import api_tokens, audit, shown_once
 from connectences.accounts.audit import (
     ACTION_LABELS,
@@ -400,6 +400,25 @@ def _render_tokens(
     ), status
 
 
+# The session's one-time token of the creation form (``submissions``). Logged-in pages
+# are never cached, so the back button loads the form page anew: a token drawn for each
+# showing made the form sent again after « back » (its fields refilled by the browser)
+# a new sending, and a second token. The form keeps the session's token until the answer
+# « Aucun nouveau jeton » offers a new form: only then is the same typing a new sending.
+CREATION_FORM_SENDING = "_api_token_form"
+
+
+def _creation_form(*, renew: bool = False) -> ApiTokenForm:
+    """The empty creation form, with the session's one-time token (drawn anew when
+    ``renew`` or when the session holds none)."""
+    token = session.get(CREATION_FORM_SENDING)
+    if renew or submissions.kept_token(token) != token:
+        token = session[CREATION_FORM_SENDING] = submissions.new_token()
+    form = ApiTokenForm(formdata=None)
+    form.submission_token.data = token
+    return form
+
+
 # Where the session holds the key of the secret the page shows next (``shown_once``) and
 # its token's id; never the secret itself: the session travels in its cookie.
 JUST_ISSUED = "_api_token_shown"
@@ -411,12 +430,12 @@ def api_tokens_index():
     server as it is shown, so that a reload or the page opened again shows it no more."""
     kept = session.pop(JUST_ISSUED, None)
     if not isinstance(kept, dict):
-        return _render_tokens(ApiTokenForm())
+        return _render_tokens(_creation_form())
     secret = shown_once.take(shown_once.shown_once_folder(), kept.get("key"), now=utcnow())
     token = db.session.get(ApiToken, read_id(kept.get("token")) or 0)
     if secret is None or token is None:
-        return _render_tokens(ApiTokenForm())
-    page, status = _render_tokens(ApiTokenForm(), secret=(token, secret))
+        return _render_tokens(_creation_form())
+    page, status = _render_tokens(_creation_form(), secret=(token, secret))
     return page, status, {"Cache-Control": "no-store"}
 
 
@@ -449,7 +468,7 @@ def issue_api_token():
         # it): nothing more, and a new form to fill.
         db.session.rollback()
         return _render_tokens(
-            ApiTokenForm(formdata=None), 409, error=refusal.message, heading="Aucun nouveau jeton"
+            _creation_form(renew=True), 409, error=refusal.message, heading="Aucun nouveau jeton"
         )
     except accounts.AccountError as refusal:
         db.session.rollback()
