@@ -90,8 +90,8 @@ def clean_email(text: Any, *, required: bool = False) -> str | None:
         raise AccentedEmail(
             f"L'adresse « {typed[:100]} » contient avant le @ des caractères accentués ou "
             f"spéciaux ({' '.join(signs[:10])}) que de nombreuses messageries refusent : "
-            "le courriel ne vous parviendrait pas. Indiquez une adresse sans accent ni "
-            "symbole avant le @ (par exemple prenom.nom@exemple.fr)."
+            "les courriels de la plateforme n'y arriveraient pas. Indiquez une adresse sans "
+            "accent ni symbole avant le @ (par exemple prenom.nom@exemple.fr)."
         )
     return checked.normalized.lower()
 
