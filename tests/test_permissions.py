@@ -75,6 +75,7 @@ PUBLIC_ENDPOINTS = {
     "need_public.stop",  # idem
     "need_public.edit",  # idem
     "need_public.preferences",  # idem
+    "need_public.details",  # idem
     "diagnosis_public.answer",
     "diagnosis_public.thanks",
     "need_public.renew",

@@ -107,6 +107,7 @@ ACTION_LABELS: dict[str, str] = {
     "need_owner_attached": "Auteur d'un besoin rattaché à son entreprise",
     "company.mailing": "Courrier ou lettre à une entreprise",
     "company.preferences": "Préférences de contact d'une entreprise",
+    "company.details": "Coordonnées d'une entreprise modifiées",
     "company_directory_access_refused": "Accès au répertoire des entreprises refusé",
     "company_link_refused": "Lien de suivi d'entreprise refusé",
     "diagnosis_access_refused": "Accès aux diagnostics refusé",
@@ -233,6 +234,11 @@ DETAIL_LABELS: dict[str, str] = {
     "do_not_solicit": "ne plus solliciter",
     "newsletter_consent": "lettre d'information acceptée",
     "max_contacts_per_month": "contacts par mois au plus",
+    # A company's details (before and after its owner's correction).
+    "address": "adresse",
+    "commune": "commune",
+    "employees": "salariés",
+    "contact_email": "e-mail de l'entreprise",
     # Two records of a person merged.
     "dropped_ref": "fiche supprimée",
     "dropped_id": "fiche supprimée nº",

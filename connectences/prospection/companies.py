@@ -49,7 +49,7 @@ from connectences.models import (
 )
 from connectences.models.base import Base
 from connectences.prospection.naf import naf_label, normalize_naf
-from connectences.prospection.pressure import COMPANY_PREFERENCES
+from connectences.prospection.pressure import COMPANY_DETAILS, COMPANY_PREFERENCES
 from connectences.prospection.visits import DO_NOT_SOLICIT_AT_VISIT, close_follow_ups_of
 from connectences.territory.text import fold
 from connectences.text import slug
@@ -224,6 +224,27 @@ def validate_company(data: Mapping[str, Any]) -> dict[str, Any]:
     siret = _collect(errors, clean_siret, data.get("siret"))
     commune = _collect(errors, clean_commune, data.get("commune"))
     naf = _collect(errors, clean_naf, data.get("naf"))
+    details = _clean_details(data, errors)
+    cap = _collect(errors, clean_cap, data.get("max_contacts_per_month"))
+    if errors:
+        raise CompanyError(errors)
+    return {
+        "name": name,
+        "siret": siret,
+        "siren": siren_of(siret),
+        "commune": commune,
+        "naf": naf,
+        **details,
+        "newsletter_consent": _bool(data.get("newsletter_consent")),
+        "do_not_solicit": _bool(data.get("do_not_solicit")),
+        "max_contacts_per_month": cap,
+    }
+
+
+def _clean_details(data: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """The headcount, the address and the contact address of a company, checked (the
+    staff's new company and the owner's correction alike); each refusal added to
+    ``errors``, its value then None."""
     employees = None
     raw_employees = data.get("employees")
     if raw_employees not in (None, ""):
@@ -237,22 +258,76 @@ def validate_company(data: Mapping[str, Any]) -> dict[str, Any]:
     if too := too_long("L'adresse", address, ADDRESS_MAX):
         errors["address"] = too
     contact_email = _collect(errors, clean_email, data.get("contact_email"))
-    cap = _collect(errors, clean_cap, data.get("max_contacts_per_month"))
+    return {"employees": employees, "address": address, "contact_email": contact_email}
+
+
+# --- the company's details, corrected by its owner ----------------------------------------
+
+# What a company's owner corrects themselves (:func:`update_details`), from their account
+# or their space's link: where the establishment is and how to reach it. Its name, SIRET
+# and NAF code are the registry's, checked by the staff; its contact preferences have
+# their own page (:func:`set_preferences`).
+DETAIL_FIELDS = ("address", "commune", "employees", "contact_email")
+OUTSIDE_PAYS = (
+    "Choisissez une commune du Pays Bassin d'Arcachon – Val de l'Eyre dans la liste. Votre "
+    "établissement a quitté le territoire ? Dites-le à l'animateur de la plateforme."
+)
+
+
+def validate_details(data: Mapping[str, Any], company: Company) -> dict[str, Any]:
+    """The details of ``company`` its owner sends (:data:`DETAIL_FIELDS`), checked as the
+    staff's form checks them (every error at once, as CompanyError). The commune is one
+    of the Pays', or the one the company has now (the staff may have recorded one
+    outside)."""
+    errors: dict[str, str] = {}
+    commune = _collect(errors, clean_commune, data.get("commune"))
+    if commune is not None and commune != company.commune and not territory.in_pays(commune):
+        errors["commune"] = OUTSIDE_PAYS
+    details = _clean_details(data, errors)
     if errors:
         raise CompanyError(errors)
-    return {
-        "name": name,
-        "siret": siret,
-        "siren": siren_of(siret),
-        "commune": commune,
-        "naf": naf,
-        "employees": employees,
-        "address": address,
-        "contact_email": contact_email,
-        "newsletter_consent": _bool(data.get("newsletter_consent")),
-        "do_not_solicit": _bool(data.get("do_not_solicit")),
-        "max_contacts_per_month": cap,
+    return {"commune": commune, **details}
+
+
+def update_details(
+    session: Session,
+    company: Company,
+    data: Mapping[str, Any],
+    *,
+    actor: User | None,
+    said_by_owner: str | None = None,
+) -> dict[str, tuple[Any, Any]]:
+    """Record the details ``data`` gives (:func:`validate_details`): what changed, each
+    field's value before and after (empty when nothing did: nothing written).
+    ``said_by_owner``: the address of the owner who corrects them (their account's login,
+    ``actor``; or the address their space's link opens, ``actor`` None). The audit entry
+    (:data:`pressure.COMPANY_DETAILS`) keeps the values before and after, and the
+    company's timeline shows it to the staff. CompanyError: nothing changed."""
+    clean = validate_details(data, company)
+    changed = {
+        field: (getattr(company, field), clean[field])
+        for field in DETAIL_FIELDS
+        if getattr(company, field) != clean[field]
     }
+    if not changed:
+        return {}
+    for field, (_old, new) in changed.items():
+        setattr(company, field, new)
+    details: dict[str, Any] = {
+        "before": {field: old for field, (old, _new) in changed.items()},
+        "after": {field: new for field, (_old, new) in changed.items()},
+    }
+    if said_by_owner:
+        details["said_by_owner"] = said_by_owner
+    audit(
+        session,
+        COMPANY_DETAILS,
+        actor=actor,
+        entity="company",
+        entity_id=company.id,
+        details=details,
+    )
+    return changed
 
 
 # --- provisional companies -----------------------------------------------------------------

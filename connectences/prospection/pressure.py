@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from connectences import config, vocab
+from connectences import config, territory, vocab
 from connectences.clock import local_date
 from connectences.db_session import begin_writing
 from connectences.errors import DomainError
@@ -68,6 +68,7 @@ OTHER_CHANNELS: dict[str, str] = {
     "demande_de_rappel": "Demande de rappel",
     "inscription_evenement": "Inscription à un événement",
     "preferences_contact": "Préférences de contact dites par l'entreprise",
+    "coordonnees_entreprise": "Coordonnées de l'entreprise modifiées",
 }
 CHANNELS: dict[str, str] = {**vocab.VISIT_CHANNELS, **OTHER_CHANNELS}
 
@@ -81,7 +82,7 @@ class ContactEvent:
     """
 
     on: date
-    kind: str  # "visite", "lettre", "diagnostic", "proposition", "orientation", "besoin", "rappel", "evenement", "preferences"
+    kind: str  # "visite", "lettre", "diagnostic", "proposition", "orientation", "besoin", "rappel", "evenement", "preferences", "coordonnees"
     channel: str
     by_id: int | None
     by: str
@@ -190,6 +191,53 @@ def preferences_words(preferences: Mapping[str, Any]) -> str:
     )
     text = " ; ".join(words)
     return text[:1].upper() + text[1:]
+
+
+# --- the company's details ---------------------------------------------------------------
+
+# The audit entry of a change of the company's details (``companies.update_details``):
+# ``details["before"]`` and ``["after"]`` hold the fields changed, ``["said_by_owner"]``
+# the address of the owner who changed them (their account or their space's link).
+COMPANY_DETAILS = "company.details"
+# Who changed them, as the staff's timeline names the company's owner.
+OWNER_OF_DETAILS = "le dirigeant (espace entreprise)"
+_DETAIL_WORDS = {
+    "address": "adresse",
+    "commune": "commune",
+    "employees": "salariés",
+    "contact_email": "e-mail de l'entreprise",
+}
+
+
+def _detail_value(field: str, value: Any) -> str:
+    if value is None or value == "":
+        return "(vide)"
+    if field == "commune":
+        commune = territory.get_commune(value)
+        return commune.label if commune else str(value)
+    return f"« {value} »" if field == "address" else str(value)
+
+
+def details_words(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    """A change of the company's details in plain French, each field's value before and
+    after ("Adresse : « 3 rue X » → « 5 rue Y » ; salariés : 2 → 3"), from a
+    :data:`COMPANY_DETAILS` entry."""
+    text = " ; ".join(
+        f"{words} : {_detail_value(field, before.get(field))} → "
+        f"{_detail_value(field, after.get(field))}"
+        for field, words in _DETAIL_WORDS.items()
+        if field in after
+    )
+    return text[:1].upper() + text[1:]
+
+
+def details_held(values: Mapping[str, Any]) -> str:
+    """The company's details as they are ("adresse : « 3 rue X » ; commune : Arcachon
+    (33120) ; salariés : (vide) ; …"), in the order of :func:`details_words`."""
+    return " ; ".join(
+        f"{words} : {_detail_value(field, values.get(field))}"
+        for field, words in _DETAIL_WORDS.items()
+    )
 
 
 # --- a contact beyond the monthly cap, the company having agreed to it ------------------
@@ -383,6 +431,15 @@ _TIMELINE_PREFERENCES = select(AuditLog.at, AuditLog.details).where(
     AuditLog.entity == "company",
     AuditLog.entity_id == _COMPANY_ID,
 )
+_TIMELINE_DETAILS = (
+    select(AuditLog.at, AuditLog.details, AuditLog.actor_id, User.full_name, User.email)
+    .outerjoin(User, User.id == AuditLog.actor_id)
+    .where(
+        AuditLog.action == COMPANY_DETAILS,
+        AuditLog.entity == "company",
+        AuditLog.entity_id == _COMPANY_ID,
+    )
+)
 _TIMELINE_NEEDS = select(Need).where(Need.company_id == _COMPANY_ID)
 _TIMELINE_CALLBACKS = select(CallbackRequest).where(CallbackRequest.company_id == _COMPANY_ID)
 _TIMELINE_REGISTRATIONS = (
@@ -474,6 +531,7 @@ def company_timeline(
     }
     if not counted_only:
         events.extend(_said_preferences(session, of_company))
+        events.extend(_changed_details(session, of_company))
     needs = [] if counted_only else session.scalars(_TIMELINE_NEEDS, of_company).all()
     stops = owner_stops(session, needs)
     users = _users(
@@ -578,6 +636,7 @@ def company_timeline(
         "proposition": 4,
         "orientation": 5,
         "preferences": 6,
+        "coordonnees": 7,
     }
     events.sort(key=lambda e: (e.on, order.get(e.kind, 9)), reverse=True)
     return events
@@ -599,6 +658,27 @@ def _said_preferences(session: Session, of_company: dict) -> list[ContactEvent]:
                 by_id=None,
                 by=f"l'entreprise ({owner})",
                 summary=preferences_words(details.get("after") or {}),
+                counted=False,
+            )
+        )
+    return events
+
+
+def _changed_details(session: Session, of_company: dict) -> list[ContactEvent]:
+    """The changes of the company's details, with who made them: its owner (their
+    address) or a member of the staff (their name)."""
+    events = []
+    for at, details, actor_id, full_name, email in session.execute(_TIMELINE_DETAILS, of_company):
+        details = details or {}
+        owner = details.get("said_by_owner")
+        events.append(
+            ContactEvent(
+                on=local_date(at),
+                kind="coordonnees",
+                channel="coordonnees_entreprise",
+                by_id=None if owner else actor_id,
+                by=f"{OWNER_OF_DETAILS} ({owner})" if owner else _named(full_name, email),
+                summary=details_words(details.get("before") or {}, details.get("after") or {}),
                 counted=False,
             )
         )

@@ -17,6 +17,7 @@ from connectences.needs import register
 from connectences.needs.status_words import owner_holders, owner_stops
 from connectences.web.access import guard_blueprint
 from connectences.web.need_public import company_sections
+from connectences.web.owner_details import details_page
 from connectences.web.owner_edit import edit_page, owner_row
 from connectences.web.owner_preferences import preferences_page
 from connectences.web.owner_stop import stop_page
@@ -100,17 +101,37 @@ def edit(ref: str):
     )
 
 
+def _own_company(ref: str):
+    """One of the owner's companies (``_own_companies``), or 404."""
+    company = next((c for c in _own_companies() if c.ref == ref), None)
+    if company is None:
+        abort(404)
+    return company
+
+
 @bp.route("/preferences/<ref>", methods=["GET", "POST"])
 def preferences(ref: str):
     """The owner says how often one of their companies accepts to be contacted
     (``owner_preferences``): recorded as said by the company, with their account."""
-    company = next((c for c in _own_companies() if c.ref == ref), None)
-    if company is None:
-        abort(404)
+    company = _own_company(ref)
     return preferences_page(
         company,
         email=current_user.email,
         actor=current_user._get_current_object(),
         action=url_for("companies.preferences", ref=ref),
+        back=url_for("companies.index"),
+    )
+
+
+@bp.route("/coordonnees/<ref>", methods=["GET", "POST"])
+def details(ref: str):
+    """The owner corrects one of their companies' details (``owner_details``): recorded
+    as changed by its owner, with their account."""
+    company = _own_company(ref)
+    return details_page(
+        company,
+        email=current_user.email,
+        actor=current_user._get_current_object(),
+        action=url_for("companies.details", ref=ref),
         back=url_for("companies.index"),
     )

@@ -29,7 +29,7 @@ from connectences.content.resources import OWNER_SUGGESTIONS, suggestions_for
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import queue_template
-from connectences.models import Commune, Need
+from connectences.models import Commune, Company, Need
 from connectences.needs import form_rules, links, register, territory_edge
 from connectences.needs.status_words import (
     awaiting_owner,
@@ -46,6 +46,7 @@ from connectences.web.errors import CSRF_RETRY
 from connectences.web.forms import corrected_address, tell_communes_recorded
 from connectences.web.known_owner import known_owner
 from connectences.web.navigation import PUBLIC_NAV
+from connectences.web.owner_details import details_page
 from connectences.web.owner_edit import (
     OWNER_FIELD_ORDER,
     edit_page,
@@ -619,13 +620,7 @@ def preferences(token: str, ref: str, expired: str | None = None):
     (``register.followed_company``) accepts to be contacted (``owner_preferences``):
     recorded as said by the company, by the link's address, whoever holds the link (as
     the space's other pages: the link is the owner's key)."""
-    try:
-        email = register.space_email(db.session, _secret(), token)
-    except links.LinkError as error:
-        return _refuse_link(error, "space")
-    company = register.followed_company(db.session, email, ref)
-    if company is None:
-        abort(404)
+    email, company = _followed_company(token, ref)
     return preferences_page(
         company,
         email=email,
@@ -634,6 +629,37 @@ def preferences(token: str, ref: str, expired: str | None = None):
         back=url_for("need_public.space", token=token),
         expired=expired,
     )
+
+
+@bp.route("/entreprise/suivi/<token>/coordonnees/<ref>", methods=["GET", "POST"])
+@public
+def details(token: str, ref: str, expired: str | None = None):
+    """The owner corrects the details of a company whose needs their space shows as its
+    own (``register.followed_company``; ``owner_details``): recorded as changed by its
+    owner, by the link's address, whoever holds the link (as the space's other pages)."""
+    email, company = _followed_company(token, ref)
+    return details_page(
+        company,
+        email=email,
+        actor=None,
+        action=url_for("need_public.details", token=token, ref=ref),
+        back=url_for("need_public.space", token=token),
+        expired=expired,
+    )
+
+
+def _followed_company(token: str, ref: str) -> tuple[str, Company]:
+    """The address the space's link ``token`` opens and its company ``ref``, one whose
+    needs the space shows as its own (``register.followed_company``); a link refused
+    says so, another company (or one its author is not attached to) is not found."""
+    try:
+        email = register.space_email(db.session, _secret(), token)
+    except links.LinkError as error:
+        abort(make_response(_refuse_link(error, "space")))
+    company = register.followed_company(db.session, email, ref)
+    if company is None:
+        abort(404)
+    return email, company
 
 
 def _space_form_after_expired_token(view):
@@ -645,7 +671,7 @@ def _space_form_after_expired_token(view):
 
 # The space's forms, as the public form's: what the owner typed is not lost to a token
 # refused (the phone's browser restored the tab a day later, its session cookie gone).
-for _view in (edit, stop, preferences):
+for _view in (edit, stop, preferences, details):
     CSRF_RETRY[f"need_public.{_view.__name__}"] = _space_form_after_expired_token(_view)
 
 

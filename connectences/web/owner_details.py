@@ -1,0 +1,130 @@
+"""The page where a company owner corrects their company's details ("Coordonnées de
+l'entreprise"): its address, commune, headcount and contact address. The same for the
+space opened by a signed link (``need_public``) and for the logged-in area
+(``companies``); the rule is ``prospection.companies.update_details``, checked with the
+staff's company form's validators."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import flash, render_template, request
+
+from connectences import territory
+from connectences.extensions import db
+from connectences.models import Company
+from connectences.prospection.companies import (
+    DETAIL_FIELDS,
+    CompanyError,
+    update_details,
+    validate_details,
+)
+from connectences.prospection.pressure import details_held
+from connectences.typography import of_company
+from connectences.web.actions import changed_meanwhile
+from connectences.web.forms import back_after_success, errors_for
+from connectences.workflows import ChangedMeanwhile, unchanged_since_read
+
+# The form's labels, in the order of the page (its error summary lists them so).
+DETAIL_LABELS = {
+    "address": "Adresse de l'établissement",
+    "commune": "Commune",
+    "employees": "Nombre de salariés",
+    "contact_email": "E-mail de l'entreprise",
+}
+assert tuple(DETAIL_LABELS) == DETAIL_FIELDS  # noqa: S101 — import-time consistency check of constant tables
+
+
+def typed_details(form: Mapping[str, str]) -> dict[str, str]:
+    """The details the form sends, as typed (shown back on a refusal)."""
+    return {field: form.get(field, "") for field in DETAIL_FIELDS}
+
+
+def _stored(company: Company) -> dict[str, str]:
+    """The company's details as the form shows them."""
+    return {
+        field: "" if getattr(company, field) is None else str(getattr(company, field))
+        for field in DETAIL_FIELDS
+    }
+
+
+def _changed_meanwhile(company: Company) -> str:
+    now = details_held({field: getattr(company, field) for field in DETAIL_FIELDS})
+    return changed_meanwhile(
+        f"La fiche {of_company(company.name)} a été modifiée",
+        f"Ses coordonnées sont maintenant : {now}.",
+    )
+
+
+def save_details(company: Company, form: Mapping[str, str], *, actor, said_by_owner: str):
+    """Record the details ``form`` sends, guarded against a save made since the form was
+    read (``unchanged_since_read`` on the fields it edits); what changed
+    (``update_details``). ``CompanyError`` or ``ChangedMeanwhile``: nothing written by
+    this call, the caller rolls back."""
+    clean = validate_details(form, company)
+    unchanged_since_read(
+        db.session,
+        company,
+        form,
+        _changed_meanwhile(company),
+        holds=clean,
+        edits=DETAIL_FIELDS,
+    )
+    return update_details(db.session, company, form, actor=actor, said_by_owner=said_by_owner)
+
+
+def _communes(company: Company) -> list[tuple[str, str]]:
+    """The communes the form offers (INSEE code, label): the Pays', and the company's own
+    when the staff recorded one outside."""
+    communes = [(commune.insee, commune.label) for commune in territory.pays_communes_by_name()]
+    if company.commune not in {insee for insee, _label in communes}:
+        own = territory.get_commune(company.commune)
+        communes.insert(0, (company.commune, own.label if own else company.commune))
+    return communes
+
+
+def details_page(
+    company: Company, *, email: str, actor, action: str, back: str, expired: str | None = None
+):
+    """GET: the form, filled with what is stored; POST: the details recorded as corrected
+    by the company's owner (``email``; ``actor``: their account, None for the link), then
+    back to ``back`` with a word; a refusal shows the form again as sent, nothing changed.
+    ``expired``: why the form sent was refused before this view (its security token,
+    ``errors.CSRF_RETRY``): shown again as sent, with its read stamps, and nothing done."""
+    errors: dict[str, str] = {}
+    typed = _stored(company)
+    read = {"lu_le": "", "lu_valeurs": ""}
+    if expired is not None:
+        typed = typed_details(request.form)
+        read = {name: request.form.get(name, "")[:64] for name in read}
+        errors = {"_": expired}
+    elif request.method == "POST":
+        typed = typed_details(request.form)
+        try:
+            changed = save_details(company, request.form, actor=actor, said_by_owner=email)
+        except (CompanyError, ChangedMeanwhile) as refusal:
+            db.session.rollback()
+            errors = errors_for(refusal, {field: field for field in DETAIL_FIELDS})
+        else:
+            db.session.commit()
+            flash(
+                f"Les coordonnées de {company.name} sont enregistrées."
+                if changed
+                else f"Rien n'a changé dans les coordonnées de {company.name}.",
+                "success",
+            )
+            return back_after_success(back)
+    page = render_template(
+        "companies/details.html",
+        company=company,
+        typed=typed,
+        errors=errors,
+        labels=DETAIL_LABELS,
+        communes=_communes(company),
+        action=action,
+        back=back,
+        edits=DETAIL_FIELDS,
+        read=read,
+    )
+    status = 400 if expired is not None else 422 if errors else 200
+    return page, status, {"Cache-Control": "no-store"}
