@@ -384,3 +384,45 @@ def test_an_owner_through_the_public_form_reads_the_same_truth_in_their_space(cl
     text = page_text(client.get(space))
     assert HELD not in text and "Reçu : l'animateur va l'étudier avec vous" in text
     assert "Modifier mes préférences" not in text
+
+
+def _confirmation_mail_for(client, company: Company, email: str):
+    from tests.test_web_need_public import _form, _last_mail_to
+
+    sent = client.post(
+        "/exprimer-un-besoin", data=_form(title="Paie", siret=company.siret, owner_email=email)
+    )
+    assert sent.status_code == 302
+    return _last_mail_to(email)
+
+
+def test_the_confirmation_mail_promises_no_call_to_a_company_that_asked_for_none(client):
+    """The mail asking to confirm a need said an animateur would call: not so for a
+    company that asked not to be solicited (its need goes nowhere without its say)."""
+    company = make_company(contact_email="direction@fournil.example")
+    company.do_not_solicit = True
+    db.session.commit()
+    mail = _confirmation_mail_for(client, company, "direction@fournil.example")
+    for body in (mail.body_text, mail.body_html):
+        assert "vous appellera ensuite" not in body
+        assert "Vous avez demandé à ne plus être sollicité" in body
+        assert "ne sera transmis à une structure qu'avec votre accord" in body
+        assert "préférences de contact" in body
+
+
+def test_the_confirmation_mail_tells_a_stranger_nothing_of_the_company_s_choice(client, app):
+    """Anyone may type a known SIRET: an address the company does not know is not told
+    the company asked not to be solicited (nor promised a call it will not get: its
+    need waits for the animateur to attach its author)."""
+    company = make_company(contact_email="direction@fournil.example")
+    company.do_not_solicit = True
+    db.session.commit()
+    mail = _confirmation_mail_for(client, company, "intrus@exemple.fr")
+    assert "ne plus être sollicité" not in mail.body_text
+    # Without the choice, the usual words.
+    company = db.session.get(Company, company.id)
+    company.do_not_solicit = False
+    db.session.commit()
+    mail = _confirmation_mail_for(app.test_client(), company, "direction@fournil.example")
+    assert "vous appellera ensuite" in mail.body_text
+    assert "ne plus être sollicité" not in mail.body_text

@@ -79,7 +79,15 @@ def held_by_owner_choice(need) -> bool:
     refuses any contact with its company because it asked not to be solicited. The
     company's row decides that alone (``pressure.refusal_before_contact``, whatever its
     contacts): read here without counting them, once per need listed."""
-    if need.status not in _HELD_STATES or awaiting_owner(need) or unattached_owner(need):
+    return not awaiting_owner(need) and held_once_confirmed(need)
+
+
+def held_once_confirmed(need) -> bool:
+    """:func:`held_by_owner_choice` of ``need`` once its author confirms their address:
+    what the mail asking for that confirmation may tell them. Only an author the company
+    knows (not ``owner_unattached``): anyone else learns nothing of the company's
+    choice."""
+    if need.status not in _HELD_STATES or unattached_owner(need):
         return False
     return bool(need.company.do_not_solicit)
 

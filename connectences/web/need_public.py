@@ -34,6 +34,7 @@ from connectences.needs import form_rules, links, register, territory_edge
 from connectences.needs.status_words import (
     awaiting_owner,
     held_by_owner_choice,
+    held_once_confirmed,
     owner_holders,
     owner_stops,
     unattached_owner,
@@ -365,6 +366,8 @@ def _send_confirmation(need: Need, company: tuple[str, str] | None) -> None:
         days=links.confirm_days(),
         reply_to=register.reply_to_for(db.session, need),
         outside=_owner_notice(need, company),
+        # No call promised to a company that asked not to be solicited (``_thanks``).
+        held=held_once_confirmed(need),
     )
 
 
