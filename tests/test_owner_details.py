@@ -87,7 +87,7 @@ def test_the_owner_corrects_them_through_their_link_and_the_staff_see_it(client,
         4,
         "contact@huitres-dupont.fr",
     )
-    assert "Les coordonnées de" in page_text(client.get(space))
+    assert "Les coordonnées d'Huîtres Dupont sont enregistrées." in page_text(client.get(space))
     (entry,) = _entries(company.id)
     assert entry.actor_id is None
     assert entry.details["said_by_owner"] == "claire@huitres-dupont.fr"
@@ -147,7 +147,7 @@ def test_the_same_details_again_change_nothing_and_log_nothing(client):
     company, space, page = _space_page(client)
     client.post(page, data=_as_read(client, page, CORRECTED))
     again = client.post(page, data=_as_read(client, page, CORRECTED), follow_redirects=True)
-    assert "Rien n'a changé dans les coordonnées" in page_text(again)
+    assert "Rien n'a changé dans les coordonnées d'Huîtres Dupont." in page_text(again)
     assert len(_entries(company.id)) == 1
 
 

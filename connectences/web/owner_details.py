@@ -107,10 +107,11 @@ def details_page(
             errors = errors_for(refusal, {field: field for field in DETAIL_FIELDS})
         else:
             db.session.commit()
+            of = of_company(company.name)
             flash(
-                f"Les coordonnées de {company.name} sont enregistrées."
+                f"Les coordonnées {of} sont enregistrées."
                 if changed
-                else f"Rien n'a changé dans les coordonnées de {company.name}.",
+                else f"Rien n'a changé dans les coordonnées {of}.",
                 "success",
             )
             return back_after_success(back)
