@@ -103,7 +103,7 @@ def test_the_owner_corrects_them_through_their_link_and_the_staff_see_it(client,
 
     [changed] = [e for e in company_timeline(db.session, company.id) if e.kind == "coordonnees"]
     assert not changed.counted
-    assert changed.by == "le dirigeant (espace entreprise) (claire@huitres-dupont.fr)"
+    assert changed.by == "le dirigeant (espace entreprise) : claire@huitres-dupont.fr"
     assert changed.summary == (
         "Adresse : (vide) → « 12 allée des Pins » ; commune : Gujan-Mestras (33470) → "
         "Arcachon (33120) ; salariés : (vide) → 4 ; e-mail de l'entreprise : (vide) → "
@@ -111,7 +111,7 @@ def test_the_owner_corrects_them_through_their_link_and_the_staff_see_it(client,
     )
     auth.login("animateur")
     staff = page_text(client.get(f"/animateur/entreprises/{company.ref}"))
-    assert "le dirigeant (espace entreprise) (claire@huitres-dupont.fr)" in staff
+    assert "le dirigeant (espace entreprise) : claire@huitres-dupont.fr" in staff
     assert "Gujan-Mestras (33470) → Arcachon (33120)" in staff
     admin = app.test_client()
     auth.login("admin", client=admin)
@@ -149,6 +149,15 @@ def test_the_same_details_again_change_nothing_and_log_nothing(client):
     again = client.post(page, data=_as_read(client, page, CORRECTED), follow_redirects=True)
     assert "Rien n'a changé dans les coordonnées d'Huîtres Dupont." in page_text(again)
     assert len(_entries(company.id)) == 1
+    # A second change: the history shows the newest first, within the same day too.
+    client.post(page, data=_as_read(client, page, {**CORRECTED, "address": "3 rue Neuve"}))
+    changes = [e for e in company_timeline(db.session, company.id) if e.kind == "coordonnees"]
+    assert [e.summary for e in changes] == [
+        "Adresse : « 12 allée des Pins » → « 3 rue Neuve »",
+        "Adresse : (vide) → « 12 allée des Pins » ; commune : Gujan-Mestras (33470) → "
+        "Arcachon (33120) ; salariés : (vide) → 4 ; e-mail de l'entreprise : (vide) → "
+        "contact@huitres-dupont.fr",
+    ]
 
 
 def test_details_read_before_another_save_are_refused(client, app):

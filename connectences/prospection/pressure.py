@@ -439,6 +439,8 @@ _TIMELINE_DETAILS = (
         AuditLog.entity == "company",
         AuditLog.entity_id == _COMPANY_ID,
     )
+    # Newest first: the timeline's sort keeps this order within a day.
+    .order_by(AuditLog.at.desc(), AuditLog.id.desc())
 )
 _TIMELINE_NEEDS = select(Need).where(Need.company_id == _COMPANY_ID)
 _TIMELINE_CALLBACKS = select(CallbackRequest).where(CallbackRequest.company_id == _COMPANY_ID)
@@ -677,7 +679,7 @@ def _changed_details(session: Session, of_company: dict) -> list[ContactEvent]:
                 kind="coordonnees",
                 channel="coordonnees_entreprise",
                 by_id=None if owner else actor_id,
-                by=f"{OWNER_OF_DETAILS} ({owner})" if owner else _named(full_name, email),
+                by=f"{OWNER_OF_DETAILS} : {owner}" if owner else _named(full_name, email),
                 summary=details_words(details.get("before") or {}, details.get("after") or {}),
                 counted=False,
             )
