@@ -187,6 +187,7 @@ def test_erasure_removes_the_person_everywhere_and_keeps_the_rest(company, auth)
         "diagnosis_links_cleared": 1,
         "registrations_deleted": 0,
         "callbacks_deleted": 0,
+        "audit_addresses_cleared": 0,
     }
     assert db.session.scalars(select(Diagnosis.sent_to).order_by(Diagnosis.id)).all() == [
         None,
@@ -308,3 +309,46 @@ def test_another_companys_contact_or_another_role_is_refused(app, client, auth, 
         assert stranger.get(f"{base}/donnees.json").status_code == 403
         assert stranger.post(f"{base}/effacer", data={"motif": "x", "confirmer": "1"}).status_code == 403  # fmt: skip
     assert db.session.scalar(select(func.count(CompanyContact.id))) == 2
+
+
+def test_the_erased_address_leaves_the_company_s_details_history(company):
+    """The owner's corrections of the company's details keep its contact address before
+    and after, and who said them: an erased person's address goes from there too (the
+    other address and the rest of the change stay, for the staff)."""
+    from connectences.models import AuditLog
+    from connectences.prospection.companies import update_details
+    from connectences.prospection.pressure import COMPANY_DETAILS, company_timeline
+
+    said = {"commune": company.commune, "address": "1 rue Haute"}
+    update_details(
+        db.session,
+        company,
+        {**said, "contact_email": "accueil@boulangerie.fr"},
+        actor=None,
+        said_by_owner="Claire@Boulangerie.fr",
+    )
+    update_details(
+        db.session,
+        company,
+        {**said, "contact_email": "claire@boulangerie.fr"},
+        actor=None,
+        said_by_owner="paul@boulangerie.fr",
+    )
+    db.session.commit()
+    claire = db.session.scalar(select(CompanyContact).where(CompanyContact.name == "Claire Dupont"))
+    counts = contact_rights.erase_contact(db.session, claire, actor=None, reason="Demande écrite")
+    db.session.commit()
+    assert counts["audit_addresses_cleared"] == 2
+    entries = db.session.scalars(
+        select(AuditLog).where(AuditLog.action == COMPANY_DETAILS).order_by(AuditLog.id)
+    ).all()
+    stored = json.dumps([entry.details for entry in entries]).lower()
+    assert "claire@boulangerie.fr" not in stored
+    assert "accueil@boulangerie.fr" in stored and "paul@boulangerie.fr" in stored
+    assert "1 rue haute" in stored
+    history = " ".join(
+        f"{e.by} {e.summary}"
+        for e in company_timeline(db.session, company)
+        if e.kind == "coordonnees"
+    )
+    assert "claire@" not in history.lower() and "(adresse effacée)" in history

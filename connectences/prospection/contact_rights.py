@@ -11,6 +11,7 @@ person's details (an erasure must not leave them behind in the log).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
@@ -20,6 +21,7 @@ from connectences.accounts.audit import REQUEST_NOTE_MAX, audit
 from connectences.contacts import phone_key
 from connectences.events.registrations import erase_registrations_of, registrations_of_address
 from connectences.models import (
+    AuditLog,
     CallbackRequest,
     CompanyContact,
     Diagnosis,
@@ -28,6 +30,7 @@ from connectences.models import (
     User,
     utcnow,
 )
+from connectences.prospection.pressure import COMPANY_DETAILS
 
 EXPORT_FORMAT = "connectences/contact-entreprise-v1"
 
@@ -167,6 +170,37 @@ def export_contact(
     return document
 
 
+# What an erased address becomes in the history of the company's details.
+ERASED_ADDRESS = "(adresse effacée)"
+
+
+def _clear_from_details_history(session: Session, company_id: int, email: str) -> int:
+    """The erased ``email`` taken out of the changes of the company's details
+    (``companies.update_details``: its contact address before and after, the owner's
+    address who said it); the rest of each change stays. The number of entries cleared."""
+    key = email.strip().lower()
+    cleared = 0
+    for entry in session.scalars(
+        select(AuditLog).where(
+            AuditLog.action == COMPANY_DETAILS,
+            AuditLog.entity == "company",
+            AuditLog.entity_id == company_id,
+        )
+    ):
+        details = json.loads(json.dumps(entry.details or {}))  # a copy: a new value is saved
+        found = False
+        for side in ("before", "after"):
+            values = details.get(side) or {}
+            if (values.get("contact_email") or "").lower() == key:
+                values["contact_email"], found = ERASED_ADDRESS, True
+        if (details.get("said_by_owner") or "").lower() == key:
+            details["said_by_owner"], found = ERASED_ADDRESS, True
+        if found:
+            entry.details = details
+            cleared += 1
+    return cleared
+
+
 def erase_contact(
     session: Session, contact: CompanyContact, *, actor: User | None, reason: str
 ) -> dict[str, int]:
@@ -187,6 +221,7 @@ def erase_contact(
         "diagnosis_links_cleared": 0,
         "registrations_deleted": 0,
         "callbacks_deleted": 0,
+        "audit_addresses_cleared": 0,
     }
     counts["registrations_deleted"] = erase_registrations_of(session, contact.email)
     for request in _callbacks_of(session, contact):
@@ -211,6 +246,9 @@ def erase_contact(
         if (company.contact_email or "").lower() == contact.email.lower():
             company.contact_email = None
             counts["company_address_cleared"] = 1
+        counts["audit_addresses_cleared"] = _clear_from_details_history(
+            session, company.id, contact.email
+        )
     contact_id, company_id = contact.id, contact.company_id
     session.delete(contact)
     session.flush()
