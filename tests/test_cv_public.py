@@ -306,11 +306,20 @@ def test_too_many_skills_ticked_in_the_space_come_back_next_to_the_boxes(client,
     ("typed", "codes"),
     [
         # As the suggestions write them and the update form shows them: the job's name,
-        # its code in brackets (a name may hold commas).
+        # its code in brackets (a name may hold commas), then a semicolon.
+        (
+            "Comptabilité (M1203); Pâtisserie, confiserie, chocolaterie et glacerie (D1104); ",
+            ["M1203", "D1104"],
+        ),
+        # As they wrote them before: a comma after the code.
         (
             "Comptabilité (M1203), Pâtisserie, confiserie, chocolaterie et glacerie (D1104), ",
             ["M1203", "D1104"],
         ),
+        # A name holding commas typed whole is one job, not its pieces.
+        ("Pâtisserie, confiserie, chocolaterie et glacerie", ["D1104"]),
+        ("cafe,bar brasserie ; comptabilite", ["G1801", "M1203"]),
+        ("Comptabilité, Café, bar brasserie", ["M1203", "G1801"]),
         # Codes alone, as imports and older forms send them.
         ("M1203 k1302", ["M1203", "K1302"]),
         # A job's name typed whole without picking it: found without its code.
@@ -325,8 +334,59 @@ def test_trades_are_read_from_their_names_or_their_codes(typed, codes):
 def test_trades_are_shown_in_the_form_by_their_names(client, cv_dir):
     assert post_form(client, rome="M1203 D1104").status_code == 302
     shown = CandidateForm.data_of(the_candidate())["rome"]
-    assert shown == "Comptabilité (M1203), Pâtisserie, confiserie, chocolaterie et glacerie (D1104)"
+    assert shown == "Comptabilité (M1203); Pâtisserie, confiserie, chocolaterie et glacerie (D1104)"
     assert profile.read_trades(shown) == ["M1203", "D1104"]
+
+
+def _rome_error(response) -> str:
+    shown = unescape(response.get_data(as_text=True)).split('id="rome-erreurs"')[1]
+    return " ".join(re.sub(r"<[^>]+>", " ", shown.split("</ul>")[0]).split())
+
+
+@pytest.mark.parametrize(
+    ("typed", "refused"),
+    [
+        ("Agent de restauration, plonge", "« Agent de restauration, plonge »"),
+        ("Comptabilité; Comptable, gestion de paie", "« Comptable, gestion de paie »"),
+    ],
+)
+def test_a_job_typed_with_a_comma_is_one_entry_on_the_public_form(client, typed, refused):
+    # The job a person typed is told back whole, never cut at its comma into a
+    # « Agent de restauration » they did not write; the form keeps what they typed.
+    response = post_form(client, rome=typed)
+    assert response.status_code == 400
+    assert refused in _rome_error(response)
+    assert f'value="{typed}"' in unescape(response.get_data(as_text=True))
+    assert count(Candidate) == 0
+    assert "points-virgules" in page_text(client.get("/deposer-mon-cv"))
+    named = post_form(client, rome="Pâtisserie, confiserie, chocolaterie et glacerie")
+    assert named.status_code == 302 and the_candidate().rome == ["D1104"]
+
+
+def test_a_job_typed_with_a_comma_is_one_entry_in_the_logged_in_edit(client, auth):
+    user = auth.login("candidate")
+    path = "/candidat/mon-espace/modifier"
+    candidate = db.session.get(Candidate, user.candidate_id)
+    data = {
+        **_profile_form(),
+        "first_name": candidate.first_name,
+        "last_name": candidate.last_name,
+        "email": candidate.email,
+    }
+    data.update(rome="Café, bar brasserie; Agent de restauration, plonge")
+    data["lu_le"] = read_stamp_at(client, path)
+    refused = client.post(path, data=data)
+    assert refused.status_code in (400, 422)
+    assert "« Agent de restauration, plonge »" in _rome_error(refused)
+    before = list(db.session.get(Candidate, user.candidate_id).rome or [])
+    data.update(rome="Café, bar brasserie; Pâtisserie, confiserie, chocolaterie et glacerie")
+    data["lu_le"] = read_stamp_at(client, path)
+    assert client.post(path, data=data).status_code == 302
+    db.session.expire_all()
+    assert before != ["G1801", "D1104"]
+    assert db.session.get(Candidate, user.candidate_id).rome == ["G1801", "D1104"]
+    shown = unescape(client.get(path).get_data(as_text=True))
+    assert "Café, bar brasserie (G1801); Pâtisserie, confiserie" in shown
 
 
 @pytest.mark.parametrize("typed", ["06.12.34.56.78", "+33 6 12 34 56 78"])

@@ -70,6 +70,18 @@ def test_create_on_behalf_queues_the_confirmation_and_waits_for_it(client, auth)
     assert event is not None and event.actor_id == user.id
 
 
+def test_create_on_behalf_reads_a_job_named_with_commas_as_one_job(client, auth):
+    # The staff form reads jobs as the person's own form does (profile.read_trades):
+    # a name holding commas is one job, jobs are separated by semicolons.
+    auth.login("animateur")
+    page = client.get("/animateur/cvtheque/nouveau").get_data(as_text=True)
+    assert "points-virgules" in page
+    typed = "Café, bar brasserie; M1203"
+    response = client.post("/animateur/cvtheque/nouveau", data={**FORM, "rome": typed})
+    assert response.status_code == 302
+    assert db.session.scalars(select(Candidate)).one().rome == ["M1203", "G1801"]
+
+
 def test_create_on_behalf_requires_the_consent_and_reports_field_errors(client, auth):
     auth.login("animateur")
     data = {**FORM, "consent": "", "hours_max": "60", "email": "nope"}

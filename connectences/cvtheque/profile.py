@@ -174,24 +174,41 @@ def read_trades(raw: Any) -> list[str]:
         if code not in codes:
             codes.append(code)
     rest.append(text[start:])
-    # The jobs by their French names, accents and case aside (for names typed whole).
-    by_name = {fold_name(skills_mod.rome_label(c)): c for c in skills_mod.rome_codes()}
-    for words in re.split(r"[,;\n]", " ".join(rest)):
-        words = words.strip(" \t()-.")
-        if not words:
-            continue
-        code = by_name.get(fold_name(words))
-        if code is None:
-            raise ValueError(NOT_A_TRADE.format(words=words[:60]))
+    for code in _trades_named("\n".join(rest)):
         if code not in codes:
             codes.append(code)
     return codes
 
 
+def _trades_named(text: str) -> list[str]:
+    """ROME codes of jobs typed by their whole names. A semicolon or a line ends a job;
+    a comma may be part of its name (« Pâtisserie, confiserie, chocolaterie et
+    glacerie ») or separate two (« Comptabilité, Secrétariat »: what the form asked for
+    before): the longest run of comma-separated words naming a job is that job. Words
+    naming none are refused whole, commas included, as the person wrote them."""
+    # The jobs by their French names, accents, case and punctuation aside.
+    by_name = {fold_name(skills_mod.rome_label(c)): c for c in skills_mod.rome_codes()}
+    codes: list[str] = []
+    for entry in re.split(r"[;\n]", text):
+        parts = [p.strip(" \t()-.") for p in entry.split(",")]
+        parts = [p for p in parts if p]
+        while parts:
+            for end in range(len(parts), 0, -1):
+                code = by_name.get(fold_name(", ".join(parts[:end])))
+                if code is not None:
+                    break
+            else:
+                raise ValueError(NOT_A_TRADE.format(words=", ".join(parts)[:60]))
+            codes.append(code)
+            parts = parts[end:]
+    return codes
+
+
 def trades_input(codes: list[str] | None) -> str:
     """Stored ROME codes as the profile form shows them, for ``read_trades`` to read
-    back: « Comptabilité (M1203), Secrétariat (M1607) »."""
-    return ", ".join(
+    back: « Comptabilité (M1203); Secrétariat (M1607) » (a semicolon between two jobs:
+    a job's name may hold commas)."""
+    return "; ".join(
         f"{name} ({code})" if (name := skills_mod.rome_label(code)) else code
         for code in codes or []
     )

@@ -157,7 +157,7 @@ class CandidateForm(Form):
         "Métiers recherchés (facultatif)",
         description=(
             "Tapez un métier (par exemple « comptable ») et choisissez-le dans les "
-            "suggestions. Séparez les métiers par des virgules."
+            "suggestions. Séparez les métiers par des points-virgules (;)."
         ),
         # No autocomplete="off" here nor on the hours: Chromium does not restore such a
         # field when the page comes back from history (the privacy page it links to).

@@ -327,15 +327,27 @@ def test_jobs_picked_in_the_suggestions_are_written_by_their_names(page, live_se
         suggestion = page.locator("#rome-suggestions button", has_text=name).first
         suggestion.click()
         expect(jobs).to_be_focused()
+    # Jobs are separated by semicolons: a job's name may hold commas.
     expect(jobs).to_have_value(
-        "Secrétariat (M1607), Pâtisserie, confiserie, chocolaterie et glacerie (D1104), "
+        "Secrétariat (M1607); Pâtisserie, confiserie, chocolaterie et glacerie (D1104); "
     )
     # The same job picked again is not written twice.
     jobs.press_sequentially("secr", delay=40)
     page.locator("#rome-suggestions button", has_text="Secrétariat").first.click()
     expect(jobs).to_have_value(
-        "Secrétariat (M1607), Pâtisserie, confiserie, chocolaterie et glacerie (D1104), "
+        "Secrétariat (M1607); Pâtisserie, confiserie, chocolaterie et glacerie (D1104); "
     )
+
+
+def test_a_job_typed_with_its_comma_is_suggested_and_picked_whole(page, live_server):
+    # Typed up to its comma and beyond, the job was looked up from « conf » alone and,
+    # picked, written after a « Pâtisserie » left alone that named no job.
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + "/deposer-mon-cv")
+    jobs = page.get_by_label("Métiers recherchés (facultatif)")
+    jobs.press_sequentially("Pâtisserie, conf", delay=40)
+    page.locator("#rome-suggestions button", has_text="Pâtisserie, confiserie").first.click()
+    expect(jobs).to_have_value("Pâtisserie, confiserie, chocolaterie et glacerie (D1104); ")
 
 
 def test_the_consent_sentence_takes_the_width_of_a_phone(page, live_server):

@@ -12,9 +12,15 @@
     var lastQuery = "";
 
     function currentPart() {
-      // The skill or job being typed: after the last line break or comma (for a job,
-      // also after the code that closes the one picked before: « Secrétariat (M1607) »).
-      var parts = input.value.split(kind === "rome" ? /[\n,;)]/ : /[\n,;]/);
+      // The skill being typed: after the last line break, comma or semicolon. The job
+      // being typed: after the last line break or semicolon, or the code that closes the
+      // one picked before (« Secrétariat (M1607) »), commas kept: a job's name may hold
+      // some (« Pâtisserie, confiserie… », profile.read_trades).
+      if (kind === "rome") {
+        var jobs = input.value.split(/[\n;)]/);
+        return jobs[jobs.length - 1].replace(/^[\s,]+/, "").trim();
+      }
+      var parts = input.value.split(/[\n,;]/);
       return parts[parts.length - 1].trim();
     }
 
@@ -22,11 +28,12 @@
       if (kind === "rome") {
         // The job by its name, its code in brackets for the server to read it
         // (profile.read_trades): the person reads names, never a code alone.
-        var before = input.value.replace(/[^\n,;)]*$/, "").replace(/[\s,;]+$/, "");
+        // Jobs are separated by semicolons: a job's name may hold commas.
+        var before = input.value.replace(/[^\n;)]*$/, "").replace(/[\s,;]+$/, "");
         if (before.indexOf("(" + item.code + ")") !== -1) {
-          input.value = before ? before + ", " : "";
+          input.value = before ? before + "; " : "";
         } else {
-          input.value = (before ? before + ", " : "") + item.label + " (" + item.code + "), ";
+          input.value = (before ? before + "; " : "") + item.label + " (" + item.code + "); ";
         }
       } else {
         // Only the skill being typed (what ``currentPart`` read: after the last line
