@@ -75,6 +75,10 @@ CANDIDATE_STATUSES: dict[str, str] = {
     "place": "Placé",
     "inactif": "Inactif",
 }
+# What a page says of a person "en_mission" whose work has not started yet (followed by
+# « à partir du jj/mm/aaaa »): the status is theirs from the day the work is declared, for
+# matching, but « En mission » is only true from its first day (``cvtheque.status``).
+MISSION_AHEAD = "Mission à venir"
 # Statuses open to work (interchange v1.1): a person "en mission" still has free time to fill.
 OPEN_TO_WORK: tuple[str, ...] = ("disponible", "en_mission")
 

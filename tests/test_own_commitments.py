@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from connectences.clock import local_today
 from connectences.cvtheque.consent import SELF, space_token
+from connectences.cvtheque.status import status_words
 from connectences.extensions import db
 from connectences.models import Candidate, CandidateEvent, Commitment
 from tests import factories as f
@@ -20,6 +21,7 @@ from tests.helpers import (
     count,
     flashes_in,
     html_of,
+    on_day,
     page_text,
     read_stamp_at,
     stamp_in,
@@ -537,3 +539,56 @@ def test_each_action_on_the_week_says_it_is_done_in_the_week(client, world):
     page = client.get(response.location)
     assert "C'est noté : ce travail n'est plus dans votre semaine." in flashes_in(page, "semaine")
     assert "ce travail n'est plus" not in top_flashes(page)
+
+
+def test_work_declared_to_start_later_reads_as_coming_until_its_first_day(client, auth, world):
+    """Declared today, work starting in ten days makes the person "en_mission" at once
+    (matching counts it already), but no page tells them or the staff they are « En
+    mission » before its first day: « Mission à venir à partir du … » until then."""
+    space = _space()
+    first = local_today() + timedelta(days=10)
+    response = _post(
+        client,
+        space,
+        space + "/engagements/nouveau",
+        _commitment_form(debut=first.strftime("%d/%m/%Y"), jours=["mon"]),
+    )
+    assert response.status_code == 302
+    ines = by_ref(Candidate, "ines")
+    assert ines.status == "en_mission"  # matching's status, from the day it is declared
+    coming = f"Mission à venir à partir du {first:%d/%m/%Y}"
+    page = page_text(client.get(space))
+    assert f"Situation : {coming} ." in page and "Situation : En mission" not in page
+    assert status_words(ines, first - timedelta(days=1)) == coming
+    assert status_words(ines, first) == "En mission"
+    with on_day(first - timedelta(days=1)):
+        assert f"Situation : {coming} ." in page_text(client.get(space))
+    with on_day(first):
+        assert "Situation : En mission ." in page_text(client.get(space))
+    # Her home under her account, and the staff's record and week of her.
+    _login_as_ines(auth)
+    home = page_text(client.get("/candidat"))
+    assert f"Situation {coming}" in home and "Situation En mission" not in home
+    auth.logout()
+    auth.login("animateur")
+    for path in ("/animateur/cvtheque/ines", "/animateur/cvtheque/ines/semaine"):
+        said = page_text(client.get(path))
+        assert coming in said, path
+    assert "Statut : Disponible → En mission" in page_text(client.get("/animateur/cvtheque/ines"))
+
+
+def test_work_started_and_work_coming_read_as_en_mission(world):
+    ines = by_ref(Candidate, "ines")
+    today = local_today()
+    ines.commitments.append(Commitment(hours_per_week=4, days=["mon"], start=None))
+    ines.commitments.append(
+        Commitment(hours_per_week=4, days=["tue"], start=today + timedelta(days=5))
+    )
+    ines.status = "en_mission"
+    assert status_words(ines, today) == "En mission"  # no first day known: under way
+    ines.commitments[0].start = today + timedelta(days=3)
+    assert status_words(ines, today) == (
+        f"Mission à venir à partir du {today + timedelta(days=3):%d/%m/%Y}"
+    )  # the earliest of the two
+    ines.status = "disponible"
+    assert status_words(ines, today) == "Disponible"

@@ -39,7 +39,7 @@ from connectences.matching import week
 from connectences.matching.data import candidate_from_model
 from connectences.models import Candidate, Commitment, Transition, User
 from connectences.models.base import utcnow
-from connectences.vocab import CANDIDATE_STATUSES
+from connectences.vocab import CANDIDATE_STATUSES, MISSION_AHEAD
 from connectences.workflows import ChangedMeanwhile, compare_and_set
 
 
@@ -106,6 +106,21 @@ def holds_work(candidate: Candidate, today=None) -> bool:
     """Whether the person holds work that has not ended (today or later)."""
     today = today or local_today()
     return bool(week.running(candidate.commitments, today))
+
+
+def status_words(candidate: Candidate, today: date | None = None) -> str:
+    """The person's status as a page says it to them or about them: its word
+    (``vocab.CANDIDATE_STATUSES``), except for a person "en mission" whose work has all
+    yet to start (``week.not_started``): « Mission à venir à partir du 01/03/2027 »,
+    the first day of the earliest, and « En mission » from that day. The stored status
+    stays "en_mission" from the day the work is declared: matching counts it already."""
+    if candidate.status == "en_mission":
+        today = today or local_today()
+        held = week.running(candidate.commitments, today)
+        if held and all(week.not_started(c, today) for c in held):
+            first = min(c.start for c in held)
+            return f"{MISSION_AHEAD} {week.from_text(first)}"
+    return CANDIDATE_STATUSES.get(candidate.status, candidate.status)
 
 
 def week_is_full(candidate: Candidate) -> bool:

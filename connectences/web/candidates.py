@@ -7,10 +7,11 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
+from connectences.cvtheque.status import status_words
 from connectences.extensions import db
 from connectences.models import Candidate, Commune
 from connectences.skills import rome_label
-from connectences.vocab import CANDIDATE_STATUSES, CONTRACTS, DAYS, LEVELS
+from connectences.vocab import CONTRACTS, DAYS, LEVELS
 from connectences.web.access import guard_blueprint
 
 bp = Blueprint("candidates", __name__, url_prefix="/candidat")
@@ -30,6 +31,6 @@ def index():
         levels=LEVELS,
         days=DAYS,
         contracts=CONTRACTS,
-        statuses=CANDIDATE_STATUSES,
+        situation=status_words(candidate) if candidate else None,
         rome_label=rome_label,
     )

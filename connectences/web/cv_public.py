@@ -67,7 +67,13 @@ from connectences.cvtheque.profile import (
     submit_candidate,
 )
 from connectences.cvtheque.read_skills import skills_read_in_cv
-from connectences.cvtheque.status import StatusError, choose_week, set_status, settle_status
+from connectences.cvtheque.status import (
+    StatusError,
+    choose_week,
+    set_status,
+    settle_status,
+    status_words,
+)
 from connectences.extensions import db, login_manager
 from connectences.matching.matches import candidate_changed
 from connectences.matching.week import still_runs
@@ -660,7 +666,7 @@ def space(token: str):
         levels=vocab.LEVELS,
         days=vocab.DAYS,
         contracts=vocab.CONTRACTS,
-        statuses=vocab.CANDIDATE_STATUSES,
+        situation=status_words(candidate),
         rome_label=skills.rome_label,
     )
 

@@ -51,6 +51,7 @@ from connectences.cvtheque.library import (
     set_status,
 )
 from connectences.cvtheque.search import SearchFilters, matching_candidates, search_candidates
+from connectences.cvtheque.status import status_words
 from connectences.extensions import commit_keeping_loaded, db
 from connectences.matching import matches as matching
 from connectences.models import Candidate, Commitment, Placement, User
@@ -308,6 +309,7 @@ def _render_show(
         days=vocab.DAYS,
         contracts=vocab.CONTRACTS,
         statuses=vocab.CANDIDATE_STATUSES,
+        situation=status_words(candidate),
         source_label=vocab.label(SOURCE_LABELS, candidate.source) or "—",
         lead_statuses=LEAD_STATUSES,
         person_links=_optional_links(PERSON_LINKS, ref=candidate.ref),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from connectences import territory, vocab
 from connectences.cvtheque.commitments import week_view
+from connectences.cvtheque.status import status_words
 from connectences.extensions import db
 from connectences.matching.complete_week import fitting_bundles, fitting_needs
 from connectences.models import Candidate, Commitment, Need
@@ -49,6 +50,7 @@ def render_complete_week(
         bundles_truncated=pooled.truncated,
         open_to_work=candidate.status in vocab.OPEN_TO_WORK,
         statuses=vocab.CANDIDATE_STATUSES,
+        situation=status_words(candidate),
         days=vocab.DAYS,
         commune_label=territory.commune_label,
         back_url=back_url,
