@@ -572,6 +572,23 @@ def test_a_scanned_cv_of_9_mb_is_refused_beside_the_file_and_the_form_is_kept(cl
     assert files_in(cv_dir) == [] and count(Candidate) == 0
 
 
+def test_a_refused_then_accepted_form_sent_again_makes_no_second_profile(client, cv_dir):
+    # The refused sending's page is marked as answering a POST: its script makes its
+    # history entry a GET one (static/js/send-once.js, tests/browser/test_cv_back.py),
+    # so that going back after the accepted one does not send the refused form again.
+    assert "data-reponse-envoi" not in html_of(client.get("/deposer-mon-cv"))
+    refused = post_form(client, hours_max="60")
+    assert refused.status_code == 400 and "<body data-reponse-envoi>" in html_of(refused)
+    accepted = post_form(client)
+    assert accepted.status_code == 302
+    assert accepted.headers["Location"].split("#")[0] == "/deposer-mon-cv/merci"
+    thanks = client.get("/deposer-mon-cv/merci")
+    assert "data-reponse-envoi" not in html_of(thanks) and EMAIL in page_text(thanks)
+    # The accepted form sent once more (a resend): the same answer, no second profile.
+    again = post_form(client)
+    assert again.status_code == 302 and count(Candidate) == 1
+
+
 def test_same_email_twice_leads_to_the_existing_record_and_reveals_nothing(client, cv_dir):
     post_form(client)
     confirm_from_mail(client)

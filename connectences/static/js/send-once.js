@@ -7,9 +7,16 @@
    JavaScript the server's guard still keeps every change; only the message may mislead.
    A form marked data-une-fois is sent once the same way: each sending makes something
    anew that ends the one before (an invitation's link, an API token's secret), so a
-   double click would mail a link already dead, or make a second token. */
+   double click would mail a link already dead, or make a second token.
+   A page answering a form sent (a refusal, its errors shown: body[data-reponse-envoi])
+   keeps its address but becomes a plain page in the history: going back to it after the
+   form was sent again and accepted opened « Confirmer le nouvel envoi du formulaire »
+   (the refused form, sent anew), now the form's page, loaded afresh. */
 (function () {
   "use strict";
+  if (document.body && document.body.hasAttribute("data-reponse-envoi") && window.history.replaceState) {
+    window.history.replaceState(window.history.state, "", window.location.href);
+  }
   var AGAIN_AFTER_MS = 8000;
   var sentAt = new WeakMap();
   document.addEventListener("submit", function (event) {
