@@ -338,6 +338,19 @@ def test_trades_are_shown_in_the_form_by_their_names(client, cv_dir):
     assert profile.read_trades(shown) == ["M1203", "D1104"]
 
 
+def test_the_person_s_pages_list_jobs_apart_when_their_names_hold_commas(client, auth):
+    # « Café, bar brasserie, Comptabilité » read as three jobs: the names hold commas,
+    # so the person's space and home separate them as the form does, by a semicolon.
+    user = auth.login("candidate")
+    candidate = db.session.get(Candidate, user.candidate_id)
+    candidate.rome = ["G1801", "M1203"]
+    db.session.commit()
+    for path in ("/candidat/mon-espace", "/candidat"):
+        page = page_text(client.get(path))
+        assert "Café, bar brasserie ; Comptabilité" in page, path
+        assert "brasserie, Comptabilité" not in page, path
+
+
 def _rome_error(response) -> str:
     shown = unescape(response.get_data(as_text=True)).split('id="rome-erreurs"')[1]
     return " ".join(re.sub(r"<[^>]+>", " ", shown.split("</ul>")[0]).split())
