@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from flask import url_for
 from sqlalchemy import select
 
 from connectences.accounts import link_requests
+from connectences.clock import local_today
 from connectences.demo import build_demo_document, demo_accounts
 from connectences.extensions import db
 from connectences.models import OutboxMessage
@@ -201,3 +203,23 @@ def lead_to_accept(page, server, fits=None) -> str:
         if page.get_by_role("button", name="Accepter la proposition").count():
             return href
     raise AssertionError("aucune proposition de démonstration à accepter")
+
+
+def fill_cv_form(page, first: str, last: str, address: str, skills: str, hours_max: str = "20"):
+    """The public CV form's required fields typed (no file, consent not yet ticked): a
+    commune, 20 km, employé qualifié, 10 h at least, Monday, a shared-time CDI, free in
+    a week."""
+    page.get_by_label("Prénom", exact=True).fill(first)
+    page.get_by_label("Nom", exact=True).fill(last)
+    page.get_by_label("Adresse e-mail").fill(address)
+    page.get_by_label("Commune où vous habitez").fill("Biganos")
+    page.get_by_label("Distance que vous acceptez de parcourir (en km)").fill("20")
+    page.get_by_label("Vos compétences").fill(skills)
+    page.get_by_label("Employé qualifié").check()
+    page.get_by_label("Heures par semaine : au moins").fill("10")
+    page.get_by_label("Heures par semaine : au plus").fill(hours_max)
+    page.get_by_label("Lundi").check()
+    page.get_by_label("CDI à temps partagé").check()
+    page.get_by_label("Disponible à partir du").fill(
+        (local_today() + timedelta(days=7)).isoformat()
+    )

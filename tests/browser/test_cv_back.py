@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import Candidate
-from tests.browser.support import PHONE
+from tests.browser.support import PHONE, fill_cv_form
 
 pytestmark = pytest.mark.browser
 
@@ -25,35 +23,20 @@ def _count(server, address: str) -> int:
         )
 
 
-def _fill(page, hours_max: str) -> None:
-    page.get_by_label("Prénom", exact=True).fill("Lou")
-    page.get_by_label("Nom", exact=True).fill("Barrère")
-    page.get_by_label("Adresse e-mail").fill(ADDRESS)
-    page.get_by_label("Commune où vous habitez").fill("Biganos")
-    page.get_by_label("Distance que vous acceptez de parcourir (en km)").fill("15")
-    page.get_by_label("Vos compétences").fill("plonge\nmise en place")
-    page.get_by_label("Employé qualifié").check()
-    page.get_by_label("Heures par semaine : au moins").fill("10")
-    page.get_by_label("Heures par semaine : au plus").fill(hours_max)
-    page.get_by_label("Lundi").check()
-    page.get_by_label("CDD").check()
-    page.get_by_label("Disponible à partir du").fill(
-        (local_today() + timedelta(days=7)).isoformat()
-    )
+def _send(page) -> None:
     page.get_by_role("checkbox", name=re.compile("J'ai lu l'information")).check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer mon profil").click()
 
 
 def test_back_after_a_refused_then_an_accepted_cv_form_resends_nothing(page, live_server):
     page.set_viewport_size(PHONE)
     page.goto(live_server.url + "/deposer-mon-cv")
-    _fill(page, "60")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Envoyer mon profil").click()
+    fill_cv_form(page, "Lou", "Barrère", ADDRESS, "plonge\nmise en place", hours_max="60")
+    _send(page)
     assert page.locator("#erreurs").is_visible()
     page.get_by_label("Heures par semaine : au plus").fill("20")
-    page.get_by_role("checkbox", name=re.compile("J'ai lu l'information")).check()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Envoyer mon profil").click()
+    _send(page)
     assert page.url.split("#")[0].endswith("/deposer-mon-cv/merci"), page.url
     assert _count(live_server, ADDRESS) == 1
     dialogs = []

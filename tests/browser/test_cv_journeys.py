@@ -26,6 +26,7 @@ from tests.browser.support import (
     PHONE,
     check,
     describe,
+    fill_cv_form,
     log_in,
     queued_mail,
     stored_row,
@@ -418,20 +419,7 @@ def test_a_job_seeker_sends_photos_of_a_paper_cv_from_a_phone(page, live_server)
     expect(page.locator("#cv-trop-lourd li")).to_have_text(re.compile("4 au plus"))
     assert chooser.evaluate("input => input.files.length") == 0
     address = "nora.belkacem@exemple.fr"
-    page.get_by_label("Prénom", exact=True).fill("Nora")
-    page.get_by_label("Nom", exact=True).fill("Belkacem")
-    page.get_by_label("Adresse e-mail").fill(address)
-    page.get_by_label("Commune où vous habitez").fill("Biganos")
-    page.get_by_label("Distance que vous acceptez de parcourir (en km)").fill("20")
-    page.get_by_label("Vos compétences").fill("ménage\nrepassage")
-    page.get_by_label("Employé qualifié").check()
-    page.get_by_label("Heures par semaine : au moins").fill("10")
-    page.get_by_label("Heures par semaine : au plus").fill("20")
-    page.get_by_label("Lundi").check()
-    page.get_by_label("CDI à temps partagé").check()
-    page.get_by_label("Disponible à partir du").fill(
-        (local_today() + timedelta(days=7)).isoformat()
-    )
+    fill_cv_form(page, "Nora", "Belkacem", address, "ménage\nrepassage")
     chooser.set_input_files(
         files=[
             {"name": "IMG_2041.jpg", "mimeType": "image/jpeg", "buffer": phone_photo(245)},
