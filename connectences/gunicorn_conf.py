@@ -21,13 +21,15 @@ graceful_timeout = 30
 # The request line (method, address, HTTP version) gunicorn reads, at its maximum (8190
 # bytes; gunicorn's default is 4094). The application refuses addresses longer than its
 # own MAX_URL_BYTES (4096) with its French 414 page; this margin lets those requests reach
-# it. What remains: a request line past 8190 bytes is answered by gunicorn itself, with
-# its hard-coded English page ("414 URI Too Long", gunicorn.util.write_error): gunicorn
-# has no setting for its error pages (benoitc/gunicorn#993), only a worker subclass
-# overriding the private Worker.handle_error could change it, and 0 ("unlimited") would
-# lift the bound on what a client makes a worker buffer. Behind nginx, its own
-# limit (large_client_header_buffers, 8 KB by default) answers first, in English too.
+# it. Past 8190 bytes, and for a header past limit_request_field_size (8190, gunicorn's
+# default and ceiling) or more than limit_request_fields (100), gunicorn refuses the
+# request before the application reads it: the worker class answers those refusals with
+# the platform's French page (414, 431) instead of gunicorn's English one. The bounds stay
+# (0, "unlimited", would let a client make a worker buffer a request line of any size).
+# Behind nginx, its own limit (large_client_header_buffers, 8 KB by default) answers
+# first, in English: see the README's production section.
 limit_request_line = 8190
+worker_class = "connectences.gunicorn_worker.FrenchErrorsWorker"
 
 
 def post_worker_init(worker) -> None:

@@ -1,12 +1,14 @@
 """An address too long gets the platform's French 414 page (a problem under /api/v1/),
 before anything reads it; gunicorn lets such addresses reach the application, up to its
-own request-line limit, past which its English page remains (gunicorn_conf)."""
+own request-line limit, past which (and for headers too large) the platform's worker
+answers with the same French page (gunicorn_worker)."""
 
 from __future__ import annotations
 
 import http.client
 import json
 import os
+import socket
 from urllib.parse import urlsplit
 
 import pytest
@@ -91,8 +93,34 @@ def _get(url: str, path: str) -> tuple[int, str]:
         connection.close()
 
 
+def _raw(url: str, head: bytes) -> tuple[int, str]:
+    """Send ``head`` (a request's head, as bytes) on a raw socket; the status and text of
+    the answer, read to the end (the server closes the connection)."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as connection:
+        connection.sendall(head)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.decode("utf-8", "replace")
+
+
+def test_the_worker_renders_the_platforms_page_for_what_gunicorn_refuses(app):
+    from connectences.gunicorn_worker import french_error_response
+
+    for status, title in ((414, "Adresse trop longue"), (431, "Requête trop volumineuse")):
+        response = french_error_response(app, status)
+        head, _, body = response.partition(b"\r\n\r\n")
+        assert head.startswith(f"HTTP/1.1 {status} ".encode())
+        assert b"Content-Security-Policy: " in head and b"Connection: close" in head
+        assert f"Content-Length: {len(body)}".encode() in head
+        html = body.decode("utf-8")
+        assert '<html lang="fr"' in html and 'class="error-page"' in html and title in html
+
+
 @pytest.mark.slow
-def test_through_gunicorn_the_page_is_the_platforms_up_to_gunicorns_own_limit(app, tmp_path):
+def test_through_gunicorn_every_refusal_of_a_long_request_is_the_platforms_page(app, tmp_path):
     # Imported here: bench tooling (the same gunicorn the load bench starts).
     from connectences.bench.load import gunicorn
 
@@ -104,11 +132,25 @@ def test_through_gunicorn_the_page_is_the_platforms_up_to_gunicorns_own_limit(ap
     }
     with gunicorn("connectences:create_app()", workers=1, ready_path="/", env=env) as url:
         # Past the app's limit, within gunicorn's: gunicorn's default (4094) answered this
-        # one with its English page; now the platform does, in French.
+        # one with its English page; the platform does, in French.
         status, body = _get(url, "/" + "a" * 6_000)
         assert status == 414
         assert "Adresse trop longue" in body and '<html lang="fr"' in body
-        # The residual, documented in gunicorn_conf: past 8190 bytes, gunicorn's own page.
-        status, body = _get(url, "/" + "a" * 10_000)
+        # Past gunicorn's own limit (8190): refused by gunicorn, with the platform's page.
+        status, body = _raw(url, b"GET /?q=" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
         assert status == 414
-        assert "Adresse trop longue" not in body
+        assert "Adresse trop longue" in body and '<html lang="fr"' in body
+        assert "URI Too Long" not in body
+        # A header past limit_request_field_size (a cookie piling up), or too many headers.
+        for head in (
+            b"GET / HTTP/1.1\r\nHost: x\r\nCookie: c=" + b"a" * 10_000 + b"\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\n"
+            + b"".join(b"X-N%d: 1\r\n" % n for n in range(150))
+            + b"\r\n",
+        ):
+            status, body = _raw(url, head)
+            assert status == 431
+            assert "Requête trop volumineuse" in body and '<html lang="fr"' in body
+            assert "Header Fields" not in body
+        # The worker is still there, serving.
+        assert _get(url, "/")[0] == 200

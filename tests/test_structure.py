@@ -348,6 +348,7 @@ FUNCTION_IMPORTS_ALLOWED = {
     ("connectences/__init__.py", "register_cli", "connectences.cli"),
     # The gunicorn master reads its configuration file; only workers load the app.
     ("connectences/gunicorn_conf.py", "post_worker_init", "connectences.warmup"),
+    ("connectences/gunicorn_worker.py", "french_error_response", "connectences.web.errors"),
     # The PDF library takes a quarter of a second to import (reportlab, svglib): only a
     # monthly report pays it, not every worker and command at start-up.
     ("connectences/observatory/report.py", "render_pdf", "xhtml2pdf"),

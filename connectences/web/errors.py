@@ -69,6 +69,12 @@ ERRORS: dict[int, tuple[str, str]] = {
         "Trop de tentatives",
         "Trop de demandes en peu de temps. Patientez quelques minutes avant de réessayer.",
     ),
+    431: (
+        "Requête trop volumineuse",
+        "Votre navigateur a envoyé des informations trop volumineuses avec cette page "
+        "(souvent des cookies accumulés). Effacez les cookies de ce site dans les réglages "
+        "du navigateur, puis repartez de l'accueil.",
+    ),
     500: (
         "Erreur du serveur",
         "Un problème est survenu de notre côté. Il a été enregistré ; réessayez dans "
