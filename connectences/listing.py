@@ -2,8 +2,10 @@
 company directory): a frozen dataclass in the domain package, read from the page's query
 arguments by ``from_args`` and written back by ``as_args``.
 
-Lists whose filters report refused values (visits, CV library) return them beside the
-filters: ``from_args(args) -> (filters, errors)``.
+Lists whose filters report refused values (visits, CV library, needs board) return them
+beside the filters: ``from_args(args) -> (filters, errors)``, the CV library and the needs
+board as ``Refusal`` triples (a value typed by hand in the address, or from an outdated
+link, is left out and the page says so rather than silently showing nothing).
 
 Each filter has its query argument (French, as in the page's URL) in ``ARGS``; values a
 list does not know are dropped, so a shared or edited link always opens.
@@ -11,10 +13,11 @@ list does not know are dropped, so a shared or edited link always opens.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import fields
 from datetime import date
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from sqlalchemy import ColumnElement, String, and_, or_, true
 from sqlalchemy.ext.compiler import compiles
@@ -43,6 +46,46 @@ class ListFilters:
     def as_args(self) -> dict[str, str]:
         """The active filters as query arguments (for links, the pager and the export)."""
         return {key: value for key, value in self.form_values().items() if value}
+
+
+class Refusal(NamedTuple):
+    """A filter value refused: the id of its field on the page, its label and why (the
+    triple the error summary links to its field, ``_forms.error_summary``)."""
+
+    field: str
+    label: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.label} : {self.message}"
+
+
+def choice_refused(
+    args: Mapping[str, str], name: str, label: str, choices, message: str, errors: list
+) -> str:
+    """A query argument that must be one of ``choices``: its value, or "" with a
+    ``Refusal`` added to ``errors`` when it is another (``message`` says what to choose)."""
+    value = text_arg(args, name, 60)
+    if value and value not in choices:
+        errors.append(Refusal(name, label, message))
+        return ""
+    return value
+
+
+# A ROME code (M1203) or its start (M12): ASCII only, since the code is matched by LIKE
+# (a "%" or "_" typed there was a wildcard) and "²".isdigit() holds.
+_ROME_START = re.compile(r"[A-Z][0-9]{2,4}", re.ASCII)
+ROME_PROBLEM = "saisissez un code (M1203) ou son début (M12)."
+
+
+def rome_refused(args: Mapping[str, str], name: str, label: str, errors: list) -> str:
+    """A ROME code or its start typed in a filter, in capitals; "" with a ``Refusal``
+    added to ``errors`` when it is not one."""
+    rome = (args.get(name) or "").strip().upper()[:5]
+    if rome and not _ROME_START.fullmatch(rome):
+        errors.append(Refusal(name, label, ROME_PROBLEM))
+        return ""
+    return rome
 
 
 def text_arg(args: Mapping[str, str], name: str, limit: int) -> str:

@@ -216,7 +216,7 @@ def test_the_needs_export_read_in_batches_is_the_file_of_all_at_once(
     client, auth, demo, monkeypatch, args
 ):
     auth.login("animateur")
-    filters = board.BoardFilters.from_args(args)
+    filters, _ = board.BoardFilters.from_args(args)
     needs = list(db.session.scalars(board.board_query(filters, now=utcnow())).unique())
     expected = list(board._export_batch(db.session, needs))
     monkeypatch.setattr(board, "EXPORT_BATCH", 3)

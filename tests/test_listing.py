@@ -22,7 +22,7 @@ pytestmark = pytest.mark.engine_free  # no SQL: run on SQLite only (tests/confte
 
 def test_each_list_reads_its_filters_and_writes_back_the_same_arguments():
     board = MultiDict({"statut": "qualifie", "intercommunalite": COBAS, "q": " boulangerie "})
-    assert BoardFilters.from_args(board).as_args() == {
+    assert BoardFilters.from_args(board)[0].as_args() == {
         "statut": "qualifie",
         "intercommunalite": COBAS,
         "q": "boulangerie",

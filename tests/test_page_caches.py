@@ -284,7 +284,7 @@ def test_the_home_counts_follow_ups_when_none_is_due(auth):
 )
 def test_the_pager_counts_the_rows_of_the_board(args):
     _needs("Paie du mardi", "Accueil du samedi", "Paie du jeudi")
-    filters = board.parse_filters(args)
+    filters, _ = board.parse_filters(args)
     query = board.board_query(filters, now=utcnow())
     rows = db.session.scalars(query).unique().all()
     assert rows

@@ -168,6 +168,41 @@ def test_bad_filters_are_explained_in_french_and_ignored(client, auth, people):
     assert '<details class="more-filters field-wide" open>' in markup
 
 
+def test_a_source_no_person_has_is_named_unknown_not_zero_people(client, auth, people):
+    """« Source » is a free text suggesting the known channels (an interchange document
+    may bring others): one typed by hand that no person has showed « 0 personne »
+    without a word. It is named unknown, linked to its field, and left out."""
+    auth.login("animateur")
+    response = client.get(BASE, query_string={"source": "nimportequoi"})
+    assert response.status_code == 200
+    page = page_text(response)
+    assert (
+        "Source : aucune personne de la CVthèque n'a la source « nimportequoi » : "
+        "choisissez-en une de la liste proposée." in page
+    )
+    assert 'href="#source"' in element_by_id(html_of(response), "erreurs")
+    assert "3 personnes" in page
+    # A channel of the platform's list no person has yet, and one only an imported
+    # person has (the list stays open), are searched as typed, without a message.
+    for typed, found in (
+        ("papier", "0 personne"),
+        ("@IMPORT", "1 personne"),
+        ("Forum", "1 personne"),
+    ):
+        page = page_text(client.get(BASE, query_string={"source": typed}))
+        assert "Certains filtres" not in page and found in page, typed
+    # The suggestions are the platform's channels.
+    assert '<option value="job dating">' in html_of(client.get(BASE))
+
+
+def test_an_order_not_in_the_list_is_named(client, auth, people):
+    auth.login("animateur")
+    page = page_text(client.get(BASE, query_string={"tri": "taille"}))
+    assert "Trier par : choisissez un ordre de la liste." in page
+    assert "3 personnes" in page
+    assert "Certains filtres" not in page_text(client.get(BASE, query_string={"tri": "nom"}))
+
+
 def test_a_refused_group_of_boxes_is_linked_to_its_fieldset(client, auth, people):
     auth.login("animateur")
     response = client.get(BASE, query_string={"jours": "dimanche-soir", "statut": "perdu"})
@@ -288,6 +323,8 @@ def test_export_xlsx_follows_the_filters(client, auth, people):
         {"statut": "nope"},
         {"jours": "xyz"},
         {"confirme": "peut-etre"},
+        {"source": "nimportequoi"},
+        {"tri": "taille"},
         {"heures_min": "30", "heures_max": "5"},
     ],
 )

@@ -33,10 +33,12 @@ from connectences.workflows import leads as lead_flow
 from tests import factories as f
 from tests.helpers import (
     count,
+    element_by_id,
     guard_in,
     html_of,
     need_by_ref,
     page_text,
+    page_text_of,
     read_guard_at,
     read_stamp_at,
     stamp_in,
@@ -611,7 +613,6 @@ BOARD_CASES = [
     ("attente=entreprise", ["b-wait"]),
     ("domaine=M&age=moins_7&statut=nouveau", ["b-new", "n1"]),
     ("q=scierie", ["b-mid", "b-reo"]),
-    ("statut=junk&domaine=Z&age=x&attente=y", ["b-mid", "b-new", "b-old", "b-prop", "b-reo", "n1"]),
 ]
 
 
@@ -626,6 +627,38 @@ def test_board_filters_and_export_contain_exactly_the_filtered_rows(client, boar
             for ref in refs:
                 shown = f'href="/animateur/besoins/{ref}"' in html
                 assert shown == (ref in expected), (ref, query)
+
+
+def test_a_value_not_in_its_list_is_named_in_french_and_left_out(client, board_data):
+    """A value typed by hand in the address, or kept from an outdated link, was dropped
+    without a word (or, for the ROME code, matched nothing): the board says which, in
+    French, linked to its field, and shows the needs without it."""
+    query = "statut=junk&attente=y&intercommunalite=999&domaine=Z&rome=M12%25&age=x&q=scierie"
+    response = client.get(f"/animateur/besoins?{query}")
+    assert response.status_code == 200
+    markup = html_of(response)
+    summary = element_by_id(markup, "erreurs")
+    assert page_text_of(summary) == (
+        "Certains filtres n'ont pas été appliqués. Corrigez ces 6 points : "
+        "Statut : choisissez un statut de la liste. "
+        "En attente de : choisissez une réponse de la liste. "
+        "Intercommunalité : choisissez une intercommunalité de la liste. "
+        "Domaine professionnel : choisissez un domaine de la liste. "
+        "Code ROME : saisissez un code (M1203) ou son début (M12). "
+        "Ancienneté du besoin : choisissez une ancienneté de la liste."
+    )
+    for field in ("statut", "attente", "intercommunalite", "domaine", "rome", "age"):
+        assert f'href="#{field}"' in summary and f'id="{field}"' in markup, field
+    assert '<details class="filters-box" open>' in markup
+    # The refused values are left out; the one accepted (the text) still applies.
+    for ref in ("b-mid", "b-reo"):
+        assert f'href="/animateur/besoins/{ref}"' in markup
+    assert 'href="/animateur/besoins/b-new"' not in markup
+    # Their export exports nothing and sends back to the board saying why.
+    exported = client.get(f"/animateur/besoins/export/csv?{query}")
+    assert exported.status_code == 302
+    board = page_text(client.get(exported.headers["Location"]))
+    assert "Export non fait" in board and "Statut : choisissez un statut de la liste." in board
 
 
 def test_xlsx_export_matches_csv(client, board_data):

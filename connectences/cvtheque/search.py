@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import bisect
 import math
-import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from functools import cache, lru_cache
-from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -50,7 +48,7 @@ from sqlalchemy.orm import Session
 from connectences import territory, vocab
 from connectences.clock import local_today
 from connectences.dates import read_date, unread
-from connectences.listing import list_arg, text_arg
+from connectences.listing import Refusal, choice_refused, list_arg, rome_refused, text_arg
 from connectences.matching import week
 from connectences.matching.matches import (
     SKILL_LABELS,
@@ -101,10 +99,11 @@ class SearchFilters:
     confirmed: bool | None = None  # email confirmed (True), not yet (False), either (None)
 
     @classmethod
-    def from_args(cls, args) -> tuple[SearchFilters, list[Refusal]]:
+    def from_args(cls, args, session: Session | None = None) -> tuple[SearchFilters, list[Refusal]]:
         """The filters of the library page's query string and the values refused (those
-        are left out), each with its field and its French message."""
-        return _from_args(args)
+        are left out), each with its field and its French message. With a ``session``, a
+        source no person has (nor any the platform's forms store) is refused too."""
+        return _from_args(args, session)
 
     @property
     def on(self) -> date:
@@ -150,17 +149,22 @@ class SearchFilters:
 
 MAX_TEXT = 200
 
+# Suggested in the search's « Source » filter: what the platform's forms store (an
+# interchange document may bring other words, which the filter finds as typed).
+SUGGESTED_SOURCES = (*vocab.CV_SOURCES, *vocab.CANDIDATE_SOURCES)
 
-class Refusal(NamedTuple):
-    """A filter value refused: the id of its field on the page, its label and why (the
-    triple the error summary links to its field, ``_forms.error_summary``)."""
 
-    field: str
-    label: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.label} : {self.message}"
+def is_known_source(session: Session, source: str) -> bool:
+    """Whether the « Source » filter's ``source`` names a channel: one the platform's
+    forms store, or one a person of the library has (the list stays open to what an
+    interchange document brought), compared as the search compares it."""
+    wanted = source.strip().lower()
+    if wanted in {known.lower() for known in SUGGESTED_SOURCES}:
+        return True
+    return (
+        session.scalar(select(Candidate.id).where(func.lower(Candidate.source) == wanted).limit(1))
+        is not None
+    )
 
 
 def _number(
@@ -187,14 +191,9 @@ def _commune(args: Mapping[str, str], name: str, label: str, errors: list) -> st
     return code
 
 
-# A ROME code (M1203) or its start (M12): ASCII only, since the code is matched by LIKE
-# (a "%" or "_" typed there was a wildcard) and "²".isdigit() holds.
-_ROME_START = re.compile(r"[A-Z][0-9]{2,4}", re.ASCII)
-
-
-def _from_args(args) -> tuple[SearchFilters, list[Refusal]]:
+def _from_args(args, session: Session | None) -> tuple[SearchFilters, list[Refusal]]:
     """The filters of a query string (``args.getlist`` gives the repeated ones) and the
-    values refused (those are left out)."""
+    values refused (those are left out); the source is checked with a ``session``."""
     errors: list[Refusal] = []
     text = text_arg(args, "q", MAX_TEXT)
     terms = split_terms(text)
@@ -204,10 +203,7 @@ def _from_args(args) -> tuple[SearchFilters, list[Refusal]]:
         # others for it: the term is left out, and the animateur told why.
         errors.append(Refusal("q", "Recherche", forbidden_problem(refused)))
         text = ", ".join(term for term in terms if term not in refused)
-    rome = (args.get("rome") or "").strip().upper()[:5]
-    if rome and not _ROME_START.fullmatch(rome):
-        errors.append(Refusal("rome", "Code ROME", "saisissez un code (M1203) ou son début (M12)."))
-        rome = ""
+    rome = rome_refused(args, "rome", "Code ROME", errors)
     commune = _commune(args, "commune", "Commune", errors)
     epci = (args.get("intercommunalite") or "").strip()
     if epci and not territory.is_epci(epci):
@@ -224,10 +220,9 @@ def _from_args(args) -> tuple[SearchFilters, list[Refusal]]:
             Refusal("autour", "Rayon", "choisissez aussi la commune au centre de la recherche.")
         )
         radius = None
-    level = args.get("niveau", "")
-    if level and level not in vocab.LEVELS:
-        errors.append(Refusal("niveau", "Niveau", "choisissez un niveau de la liste."))
-        level = ""
+    level = choice_refused(
+        args, "niveau", "Niveau", vocab.LEVELS, "choisissez un niveau de la liste.", errors
+    )
     hours_min = _number(args, "heures_min", "Heures libres par semaine (au moins)", 0, 48, errors)
     hours_max = _number(args, "heures_max", "Heures libres par semaine (au plus)", 0, 48, errors)
     if hours_min is not None and hours_max is not None and hours_min > hours_max:
@@ -239,10 +234,9 @@ def _from_args(args) -> tuple[SearchFilters, list[Refusal]]:
     days = tuple(d for d in vocab.DAYS if d in typed_days)
     if len(set(typed_days)) != len(days):
         errors.append(Refusal("jours", "Jours libres", "choisissez des jours de la liste."))
-    contract = args.get("contrat", "")
-    if contract and contract not in vocab.CONTRACTS:
-        errors.append(Refusal("contrat", "Contrat", "choisissez un contrat de la liste."))
-        contract = ""
+    contract = choice_refused(
+        args, "contrat", "Contrat", vocab.CONTRACTS, "choisissez un contrat de la liste.", errors
+    )
     available_by = None
     raw_date = (args.get("disponible_le") or "").strip()
     if raw_date:
@@ -260,6 +254,16 @@ def _from_args(args) -> tuple[SearchFilters, list[Refusal]]:
     if len(set(typed_statuses)) != len(statuses):
         errors.append(Refusal("statut", "Statut", "choisissez des statuts de la liste."))
     source = (args.get("source") or "").strip()[:100]
+    if source and session is not None and not is_known_source(session, source):
+        errors.append(
+            Refusal(
+                "source",
+                "Source",
+                f"aucune personne de la CVthèque n'a la source « {source} » : "
+                "choisissez-en une de la liste proposée.",
+            )
+        )
+        source = ""
     confirmed = {"oui": True, "non": False}.get(args.get("confirme", ""))
     if confirmed is None and args.get("confirme"):
         errors.append(

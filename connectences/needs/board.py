@@ -1,8 +1,9 @@
 """The animateurs' needs board: filters, counts per state, what each need waits on, and
 the export of exactly the filtered rows.
 
-Filters come from query arguments (French names, as in the page's URL); junk values are
-ignored rather than failing, so a shared or edited link always opens.
+Filters come from query arguments (French names, as in the page's URL); a value not in
+its list is left out and reported (``listing.Refusal``), so a shared or edited link always
+opens and says what it could not apply.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from sqlalchemy.orm import joinedload
 
 from connectences import clock, territory, vocab
 from connectences.kept import kept
-from connectences.listing import ListFilters, text_arg, text_search
+from connectences.listing import (
+    ListFilters,
+    Refusal,
+    choice_refused,
+    rome_refused,
+    text_arg,
+    text_search,
+)
 from connectences.models import Company, Need, Referral
 from connectences.needs.conditions import in_queue
 from connectences.needs.listed import LISTED_COLUMNS, ListedNeed
@@ -66,8 +74,9 @@ class BoardFilters(ListFilters):
     text: str = ""
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> BoardFilters:
-        """The board filters from query arguments; unknown values are dropped."""
+    def from_args(cls, args: Mapping[str, str]) -> tuple[BoardFilters, list[Refusal]]:
+        """The board filters from query arguments and the values refused (left out),
+        each with its field and its French message."""
         return parse_filters(args)
 
 
@@ -76,27 +85,32 @@ def rome_domains() -> dict[str, str]:
     return dict(sorted(taxonomy().domains.items()))
 
 
-def parse_filters(args: Mapping[str, str]) -> BoardFilters:
-    """The board filters from query arguments; unknown values are dropped."""
+def parse_filters(args: Mapping[str, str]) -> tuple[BoardFilters, list[Refusal]]:
+    """The board filters from query arguments and the values refused (left out)."""
+    errors: list[Refusal] = []
 
-    def arg(key: str, limit: int = 20) -> str:
-        return text_arg(args, BOARD_ARGS[key], limit)
+    def choice(key: str, label: str, choices, what: str) -> str:
+        message = f"choisissez {what} de la liste."
+        return choice_refused(args, BOARD_ARGS[key], label, choices, message, errors)
 
-    status = arg("status")
-    epci = arg("epci")
-    domain = arg("domain", 1).upper()
-    rome = arg("rome", 5).upper()
-    age = arg("age")
-    waiting = arg("waiting")
-    return BoardFilters(
-        status=status if status in vocab.NEED_STATUSES else "",
-        epci=epci if epci in territory.PAYS_EPCIS or epci == "hors" else "",
-        domain=domain if domain in rome_domains() else "",
+    # In the order of the page's fields, as the error summary lists them.
+    status = choice("status", "Statut", vocab.NEED_STATUSES, "un statut")
+    waiting = choice("waiting", "En attente de", WAITING_ON, "une réponse")
+    epcis = {**territory.PAYS_EPCIS, "hors": "Hors du Pays"}
+    epci = choice("epci", "Intercommunalité", epcis, "une intercommunalité")
+    domain = choice("domain", "Domaine professionnel", rome_domains(), "un domaine")
+    rome = rome_refused(args, BOARD_ARGS["rome"], "Code ROME", errors)
+    age = choice("age", "Ancienneté du besoin", AGE_BANDS, "une ancienneté")
+    filters = BoardFilters(
+        status=status,
+        epci=epci,
+        domain=domain,
         rome=rome,
-        age=age if age in AGE_BANDS else "",
-        waiting=waiting if waiting in WAITING_ON else "",
-        text=arg("text", MAX_SEARCH),
+        age=age,
+        waiting=waiting,
+        text=text_arg(args, BOARD_ARGS["text"], MAX_SEARCH),
     )
+    return filters, errors
 
 
 def awaiting_owner_sql():

@@ -50,9 +50,15 @@ from connectences.cvtheque.library import (
     set_notes,
     set_status,
 )
-from connectences.cvtheque.search import SearchFilters, matching_candidates, search_candidates
+from connectences.cvtheque.search import (
+    SUGGESTED_SOURCES,
+    SearchFilters,
+    matching_candidates,
+    search_candidates,
+)
 from connectences.cvtheque.status import status_words
 from connectences.extensions import commit_keeping_loaded, db
+from connectences.listing import Refusal, choice_refused
 from connectences.matching import matches as matching
 from connectences.models import Candidate, Commitment, Placement, User
 from connectences.skills import rome_named
@@ -91,9 +97,6 @@ PER_PAGE = 25
 RECORD_PER_PAGE = 30
 """Leads, and events of the history, shown per page of a person's record."""
 SORT_PARAMS = {"pertinence": "relevance", "recent": "recent", "nom": "name"}
-# Suggested in the search's « Source » filter: what the platform's forms store (an
-# interchange document may bring other words, which the filter finds as typed).
-SOURCES = (*vocab.CV_SOURCES, *vocab.CANDIDATE_SOURCES)
 SOURCE_LABELS = {**vocab.CANDIDATE_SOURCES, **vocab.CV_SOURCES}
 LEAD_STATUSES = vocab.LEAD_STATUSES
 
@@ -117,15 +120,15 @@ def _optional_links(pairs, **values) -> list[tuple[str, str]]:
     return out
 
 
-def _sort(filters: SearchFilters) -> tuple[str, str]:
-    """(param, domain sort): relevance only means something with a text."""
+def _sort(filters: SearchFilters, errors: list[Refusal]) -> tuple[str, str]:
+    """(param, domain sort): relevance only means something with a text. An order not
+    in the list is refused (added to ``errors``) and relevance used."""
     # "pertinence" is the default even without a text: the search form sends the
     # choice back, and a first visit without text must not pin every later text
     # search to recency. Without a text, relevance orders by recency anyway.
-    param = request.args.get("tri", "")
-    if param not in SORT_PARAMS:
-        param = "pertinence"
-    return param, SORT_PARAMS[param]
+    message = "choisissez un ordre de la liste."
+    param = choice_refused(request.args, "tri", "Trier par", SORT_PARAMS, message, errors)
+    return param or "pertinence", SORT_PARAMS[param or "pertinence"]
 
 
 # The only parameters a person's page hands back to the search it came from.
@@ -168,9 +171,9 @@ def _record_url(ref: str, anchor: str | None = None) -> str:
 
 @bp.route("")
 def index():
-    filters, errors = SearchFilters.from_args(request.args)
+    filters, errors = SearchFilters.from_args(request.args, db.session)
     params = filters.as_args()
-    sort_param, sort = _sort(filters)
+    sort_param, sort = _sort(filters, errors)
     result = search_candidates(
         db.session, filters, sort=sort, page=page_number(), per_page=PER_PAGE
     )
@@ -198,7 +201,7 @@ def index():
         days=vocab.DAYS,
         contracts=vocab.CONTRACTS,
         statuses=vocab.CANDIDATE_STATUSES,
-        sources=SOURCES,
+        sources=SUGGESTED_SOURCES,
         commune_label=territory.commune_label,
         rome_named=rome_named,
         library_links=_optional_links(LIBRARY_LINKS),
@@ -211,13 +214,13 @@ def export(fmt: str):
     """Every candidate of the current search (not only the page), as CSV or XLSX."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    filters, errors = SearchFilters.from_args(request.args)
+    filters, errors = SearchFilters.from_args(request.args, db.session)
+    _, sort = _sort(filters, errors)
     if errors:
         # The page leaves a refused filter out of its search and says so; an export
         # without it would hold people the animateur did not ask for.
         flash("Export non fait : corrigez d'abord les filtres de la recherche.", "error")
         return redirect(url_for("library.index", **request.args.to_dict(flat=False)))
-    _, sort = _sort(filters)
     matches = matching_candidates(db.session, filters, sort=sort)
     actor, ip, details = current_user.id, request.remote_addr, {"format": fmt, "sort": sort}
     details["filters"] = filters.as_dict()

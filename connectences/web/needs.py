@@ -132,7 +132,7 @@ def _grouped(needs: list[ListedNeed]) -> list[tuple[str, list[ListedNeed]]]:
 
 @bp.route("")
 def index():
-    filters = board.BoardFilters.from_args(request.args)
+    filters, errors = board.BoardFilters.from_args(request.args)
     now = utcnow()
     counts = board.state_counts(db.session, filters, now=now)
     # The page's rows from each state's first ones, counted by the state counts: no
@@ -151,6 +151,7 @@ def index():
         pagination=pagination,
         filters=filters,
         active_filters=active_filters,
+        errors=errors,
         counts=counts,
         waiting=board.waiting_on(db.session, needs),
         stops=owner_stops(db.session, needs),
@@ -173,7 +174,12 @@ def export(fmt: str):
     """Exactly the rows the board shows with the same filters, every page at once."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    filters = board.BoardFilters.from_args(request.args)
+    filters, errors = board.BoardFilters.from_args(request.args)
+    if errors:
+        # The board leaves a refused filter out and says so; an export without it would
+        # hold needs the animateur did not ask for.
+        flash("Export non fait : corrigez d'abord les filtres de la recherche.", "error")
+        return redirect(url_for("needs.index", **request.args.to_dict(flat=False)))
     rows = board.export_rows(db.session, filters, now=utcnow())
     return send_table(fmt, "besoins", board.EXPORT_HEADERS, rows, title="Besoins")
 
