@@ -206,7 +206,7 @@ def _cells(response, key: str) -> dict[str, list[str]]:
     for label, cells in re.findall(r'<th scope="row">(.*?)</th>(.*?)</tr>', section, re.S):
         rows[html.unescape(label)] = [
             html.unescape(c).replace("\u202f", " ").replace("\u00a0", " ")
-            for c in re.findall(r'<td class="num">(.*?)</td>', cells)
+            for c in re.findall(r'<td class="num"[^>]*>(.*?)</td>', cells)
         ]
     return rows
 

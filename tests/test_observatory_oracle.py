@@ -292,12 +292,12 @@ def _page_tables(text: str) -> dict[str, list[list[str]]]:
 
     tables = {}
     for key, body in re.findall(
-        r'<table class="compact" id="tableau-([a-z_]+)"[^>]*>(.*?)</table>', text, re.S
+        r'<table class="compact[^"]*" id="tableau-([a-z_]+)"[^>]*>(.*?)</table>', text, re.S
     ):
         rows = []
         for row in re.findall(r"<tr><th scope=\"row\">(.*?)</tr>", body, re.S):
             label, rest = row.split("</th>", 1)
-            cells = re.findall(r'<td class="num">(.*?)</td>', rest)
+            cells = re.findall(r'<td class="num"[^>]*>(.*?)</td>', rest)
             rows.append([html.unescape(label), *(html.unescape(c) for c in cells)])
         tables[key] = rows
     return tables

@@ -689,7 +689,10 @@ def test_an_officer_reads_no_total_share_that_gives_hidden_sectors_away(app, aut
     seen = page(officer, "/territoire")
     figure = seen[seen.index('id="tableau-tpe_touchees"') :]
     figure = figure[: figure.index("</table>")]
-    assert '<th scope="row">Total</th><td class="num">10</td><td class="num">secret</td>' in figure
+    assert (
+        '<th scope="row">Total</th><td class="num" data-label="TPE de l\'annuaire">10</td>'
+        '<td class="num" data-label="TPE visitées">secret</td>'
+    ) in figure
     assert "100" not in figure
     book = load_workbook(io.BytesIO(officer.get(f"{base}/observatoire.xlsx").data))
     sheet = next(s for s in book.worksheets if s.title.startswith("Entreprises touchées"))

@@ -100,3 +100,30 @@ def test_the_staff_read_every_table_whole_on_a_desktop(page, live_server):
             .map(wrap => wrap.closest('.obs-figure').querySelector('h3').textContent)"""
     )
     assert cut == []
+
+
+def _boxes_scrolling_sideways(page) -> list[str]:
+    """The figures' tables whose box scrolls sideways (wider than the box shows)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.obs-figure .table-wrap')]
+            .filter(box => box.scrollWidth > box.clientWidth + 1)
+            .map(box => box.querySelector('table').id)"""
+    )
+
+
+def test_on_a_phone_each_table_row_is_a_card_with_its_figures_named(page, live_server):
+    # Tables of four or five columns scrolled sideways inside their box at 390 px (the
+    # operators', the trends'...): a reader scrolled each one to read a row's figures.
+    open_as(page, live_server, "territoire", PHONE, "/territoire")
+    assert page.locator(".obs-figure table").count() >= 5
+    assert _boxes_scrolling_sideways(page) == []
+    # Each figure says which column it is, from the table's head.
+    table = page.locator("#tableau-operateurs")
+    heads = table.locator("thead th").all_text_contents()
+    cell = table.locator("tbody tr").first.locator("td").first
+    named = cell.evaluate("td => getComputedStyle(td, '::before').content")
+    assert named == f'"{heads[1]} : "'
+    # On a desktop the same tables stay tables, a row a line.
+    page.set_viewport_size(DESKTOP)
+    assert table.evaluate("t => getComputedStyle(t).display") == "table"
+    assert _boxes_scrolling_sideways(page) == []
