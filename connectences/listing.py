@@ -61,11 +61,20 @@ class Refusal(NamedTuple):
 
 
 def choice_refused(
-    args: Mapping[str, str], name: str, label: str, choices, message: str, errors: list
+    args: Mapping[str, str],
+    name: str,
+    label: str,
+    choices,
+    message: str,
+    errors: list,
+    normalise: Callable[[str], str] | None = None,
 ) -> str:
-    """A query argument that must be one of ``choices``: its value, or "" with a
+    """A query argument that must be one of ``choices`` (once ``normalise``d, when the
+    choices have one spelling a person may type otherwise): its value, or "" with a
     ``Refusal`` added to ``errors`` when it is another (``message`` says what to choose)."""
     value = text_arg(args, name, 60)
+    if normalise is not None:
+        value = normalise(value)
     if value and value not in choices:
         errors.append(Refusal(name, label, message))
         return ""

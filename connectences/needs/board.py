@@ -89,16 +89,17 @@ def parse_filters(args: Mapping[str, str]) -> tuple[BoardFilters, list[Refusal]]
     """The board filters from query arguments and the values refused (left out)."""
     errors: list[Refusal] = []
 
-    def choice(key: str, label: str, choices, what: str) -> str:
+    def choice(key: str, label: str, choices, what: str, normalise=None) -> str:
         message = f"choisissez {what} de la liste."
-        return choice_refused(args, BOARD_ARGS[key], label, choices, message, errors)
+        return choice_refused(args, BOARD_ARGS[key], label, choices, message, errors, normalise)
 
     # In the order of the page's fields, as the error summary lists them.
     status = choice("status", "Statut", vocab.NEED_STATUSES, "un statut")
     waiting = choice("waiting", "En attente de", WAITING_ON, "une réponse")
     epcis = {**territory.PAYS_EPCIS, "hors": "Hors du Pays"}
     epci = choice("epci", "Intercommunalité", epcis, "une intercommunalité")
-    domain = choice("domain", "Domaine professionnel", rome_domains(), "un domaine")
+    # A domain is a ROME letter: "m" typed by hand is the domain M, as the code's filter.
+    domain = choice("domain", "Domaine professionnel", rome_domains(), "un domaine", str.upper)
     rome = rome_refused(args, BOARD_ARGS["rome"], "Code ROME", errors)
     age = choice("age", "Ancienneté du besoin", AGE_BANDS, "une ancienneté")
     filters = BoardFilters(
