@@ -26,7 +26,7 @@ from connectences.matching import week
 from connectences.matching.data import candidate_from_model
 from connectences.models import Candidate, Commitment, User
 from connectences.models.base import utcnow
-from connectences.numbers import read_number
+from connectences.numbers import read_number, too_precise
 from connectences.typography import hours_plain, too_long
 from connectences.vocab import CANDIDATE_STATUSES, DAYS
 
@@ -104,7 +104,9 @@ def read_commitment(
         errors["label"] = too
     value = read_number(hours, "h")
     if value is None:
-        errors["hours"] = "Indiquez le nombre d'heures par semaine (un nombre)."
+        errors["hours"] = (
+            too_precise(hours) or "Indiquez le nombre d'heures par semaine (un nombre)."
+        )
     elif not 1 <= value <= 48:
         errors["hours"] = "Le nombre d'heures par semaine doit être entre 1 et 48."
     chosen = [d for d in DAYS if d in set(days or ())]

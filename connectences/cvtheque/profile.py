@@ -43,7 +43,7 @@ from connectences.dates import read_typed_date, too_far_ahead
 from connectences.errors import DomainError
 from connectences.matching import week
 from connectences.models import Candidate, CandidateSkill, User, utcnow
-from connectences.numbers import read_number
+from connectences.numbers import read_number, too_precise
 from connectences.tombstones import record_deletion
 from connectences.typography import decimal_fr, hours_plain, plural
 from connectences.workflows import held_as
@@ -219,7 +219,7 @@ def _number(raw: Any, label: str, low: float, high: float, unit: str | None = No
         raise ValueError(f"Indiquez {label}.")
     value = float(raw) if isinstance(raw, int | float) else read_number(str(raw), unit)
     if value is None:
-        raise ValueError(f"« {str(raw)[:20]} » n'est pas un nombre.") from None
+        raise ValueError(too_precise(str(raw)) or f"« {str(raw)[:20]} » n'est pas un nombre.")
     if value != value or not low <= value <= high:  # NaN, or out of range
         raise ValueError(f"Indiquez un nombre entre {low:g} et {high:g}.")
     return value

@@ -58,7 +58,7 @@ from connectences.matching.matches import (
     written_since,
 )
 from connectences.models import Candidate, CandidateRome, CandidateSkill, Commitment
-from connectences.numbers import read_number
+from connectences.numbers import read_number, too_precise
 from connectences.skills import lookup, normalize, taxonomy, tokens
 from connectences.skills.forbidden import forbidden_criterion, forbidden_problem
 from connectences.skills.text import STOPWORDS
@@ -175,7 +175,7 @@ def _number(
         return None
     value = read_number(raw)
     if value is None:
-        errors.append(Refusal(name, label, "saisissez un nombre."))
+        errors.append(Refusal(name, label, too_precise(raw) or "saisissez un nombre."))
         return None
     if not low <= value <= high:
         errors.append(Refusal(name, label, f"saisissez un nombre entre {low:g} et {high:g}."))

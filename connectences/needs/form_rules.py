@@ -25,7 +25,7 @@ from connectences.contacts import (
 )
 from connectences.dates import read_typed_date, too_far_ahead
 from connectences.matching import week
-from connectences.numbers import read_hours_per_week, read_number
+from connectences.numbers import read_hours_per_week, read_number, too_precise
 from connectences.prospection.companies import CompanyError, clean_siret
 from connectences.skills import is_rome
 from connectences.skills.forbidden import text_problem
@@ -173,7 +173,7 @@ def check_need(
     period = _text(data, "hours_period") or "semaine"
     hours = read_hours_per_week(_text(data, "hours_per_week"), period)
     if hours is None or not 1 <= hours <= 48:
-        errors["hours_per_week"] = (
+        errors["hours_per_week"] = too_precise(_text(data, "hours_per_week")) or (
             NEED_REQUIRED["hours_per_week"]
             if period == "semaine"
             else HOURS_CONVERTED_OUT_OF_BOUNDS
@@ -224,7 +224,7 @@ def check_need(
         duration = _number(duration_text)
         # 0 is a duration, as in the interchange (a need of under a month), not "durable".
         if duration is None or not 0 <= duration <= MAX_DURATION_MONTHS:
-            errors["duration_months"] = (
+            errors["duration_months"] = too_precise(duration_text) or (
                 f"Indiquez une durée en mois, {MAX_DURATION_MONTHS} au plus (0,5 pour deux "
                 "semaines), ou laissez vide pour un besoin durable."
             )

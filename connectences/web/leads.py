@@ -34,7 +34,7 @@ from connectences.models import (
     Need,
     Placement,
 )
-from connectences.numbers import read_number
+from connectences.numbers import read_number, too_precise
 from connectences.organisations import deactivated_since
 from connectences.web.access import guard_blueprint, refuse_and_audit
 from connectences.web.actions import commit_or_refuse, flash_in
@@ -331,7 +331,7 @@ def _parse_placement(lead: Lead, form) -> tuple[dict, dict[str, str]]:
         errors["besoins"] = "Un des besoins choisis ne fait pas partie de cette proposition."
     hours = read_number(form.get("heures", ""), "h")
     if hours is None:
-        errors["heures"] = flow.PLACEMENT_HOURS
+        errors["heures"] = too_precise(form.get("heures")) or flow.PLACEMENT_HOURS
     start, why = read_typed_date(
         form.get("debut"), "Date de début", missing="Indiquez la date de début (jj/mm/aaaa)."
     )
