@@ -1266,6 +1266,24 @@ def test_complete_the_week_lists_exactly_the_fitting_needs(world):
     assert [fit.need.ref for fit in fitting_needs(by_ref(Candidate, "ines"))] == ["fits"]
 
 
+def test_complete_the_week_never_offers_the_need_the_person_works_on(world):
+    """A need back in the search while the person still works on it (a fixed-term
+    placement ending before the need's start date) passed every hard constraint at its
+    start, their work over by then: « Compléter la semaine » offered them, to fill their
+    free time, the very work they hold."""
+    today = local_today()
+    _place(world, contract="cdd", start_date=today, end_date=date(2027, 2, 28))
+    need = by_ref(Need, "placed")
+    workflows.transition(db.session, need, workflows.NEED, "en_recherche")
+    db.session.commit()
+    assert by_ref(Candidate, "ines").commitments[0].until == date(2027, 2, 28)
+    assert "placed" not in [fit.need.ref for fit in fitting_needs(by_ref(Candidate, "ines"))]
+    # Once that work is over, the need is hers to take again like anyone's.
+    by_ref(Candidate, "ines").commitments[0].until = today - timedelta(days=1)
+    db.session.commit()
+    assert "placed" in [fit.need.ref for fit in fitting_needs(by_ref(Candidate, "ines"))]
+
+
 def test_complete_the_week_leaves_out_a_need_waiting_for_its_owner(world):
     _place(world)
     need = by_ref(Need, "fits")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from connectences import changes, territory
+from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.kept import kept
 from connectences.matching import week
@@ -52,8 +53,11 @@ def fitting_needs(candidate: Candidate, session=None) -> list[NeedFit]:
 
     session = session or db.session
     person = candidate_from_model(candidate)
+    held = _needs_worked_on(session, candidate)
     found = []
     for data in _open_needs(session):
+        if data.ref in held:
+            continue
         km = territory.distance_km(person.commune, data.commune)
         if not passes_hard_constraints(data, person, km):
             continue
@@ -68,6 +72,21 @@ def fitting_needs(candidate: Candidate, session=None) -> list[NeedFit]:
     ]
     fits.sort(key=lambda fit: (-fit.score, fit.need.start, fit.need.ref))
     return fits
+
+
+def _needs_worked_on(session, candidate: Candidate) -> set[str]:
+    """Refs of the needs the person works on today (a commitment not over holds them):
+    never offered to fill their free time, even when their work there ends before the
+    need's start (a need back in the search while its placement runs to its term)."""
+    today = local_today()
+    ids = {
+        c.need_id
+        for c in candidate.commitments
+        if c.need_id is not None and week.still_runs(c.until, today)
+    }
+    if not ids:
+        return set()
+    return set(session.scalars(select(Need.ref).where(Need.id.in_(ids))))
 
 
 def _open_needs(session) -> list[NeedData]:
