@@ -91,6 +91,18 @@ def test_the_owner_says_it_through_their_link_and_the_staff_see_it(client, auth)
     assert "Préférences de contact dites par l'entreprise" in staff
 
 
+def test_two_changes_of_the_same_day_show_the_newest_first(client):
+    """As every other kind of the company's history: within a day, the latest first."""
+    company, _space, page = _space_page(client)
+    client.post(page, data=_as_read(client, page, CHOSEN))
+    client.post(page, data=_as_read(client, page, {"max_contacts_per_month": "4"}))
+    said = [e for e in company_timeline(db.session, company.id) if e.kind == "preferences"]
+    assert [e.summary for e in said] == [
+        "Au plus 4 contacts par mois ; lettre d'information : non",
+        "Au plus 2 contacts par mois ; lettre d'information : oui",
+    ]
+
+
 def test_no_more_solicitation_closes_the_planned_follow_ups(client, auth):
     company, _space, page = _space_page(client)
     animateur = auth.create("animateur")

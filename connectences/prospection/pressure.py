@@ -426,10 +426,15 @@ _TIMELINE_REFERRALS = (
     .join(Need, Need.id == Referral.need_id)
     .where(Need.company_id == _COMPANY_ID)
 )
-_TIMELINE_PREFERENCES = select(AuditLog.at, AuditLog.details).where(
-    AuditLog.action == COMPANY_PREFERENCES,
-    AuditLog.entity == "company",
-    AuditLog.entity_id == _COMPANY_ID,
+_TIMELINE_PREFERENCES = (
+    select(AuditLog.at, AuditLog.details)
+    .where(
+        AuditLog.action == COMPANY_PREFERENCES,
+        AuditLog.entity == "company",
+        AuditLog.entity_id == _COMPANY_ID,
+    )
+    # Newest first: the timeline's sort keeps this order within a day.
+    .order_by(AuditLog.at.desc(), AuditLog.id.desc())
 )
 _TIMELINE_DETAILS = (
     select(AuditLog.at, AuditLog.details, AuditLog.actor_id, User.full_name, User.email)
