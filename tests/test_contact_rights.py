@@ -352,3 +352,39 @@ def test_the_erased_address_leaves_the_company_s_details_history(company):
         if e.kind == "coordonnees"
     )
     assert "claire@" not in history.lower() and "(adresse effacée)" in history
+
+
+def test_the_erased_address_leaves_the_company_s_preferences_history(company, client, auth):
+    """The contact preferences an owner says themselves keep their address (who said
+    them): an erasure takes it out of there too; the change stays, said by the company."""
+    from connectences.prospection.companies import preferences_last_set, set_preferences
+    from connectences.prospection.pressure import COMPANY_PREFERENCES, company_timeline
+
+    for cap, owner in ((3, "paul@boulangerie.fr"), (2, "Claire@Boulangerie.fr")):
+        set_preferences(
+            db.session,
+            company,
+            do_not_solicit=False,
+            newsletter_consent=True,
+            max_contacts_per_month=cap,
+            actor=None,
+            said_by_owner=owner,
+        )
+    db.session.commit()
+    claire = db.session.scalar(select(CompanyContact).where(CompanyContact.name == "Claire Dupont"))
+    counts = contact_rights.erase_contact(db.session, claire, actor=None, reason="Demande écrite")
+    db.session.commit()
+    assert counts["audit_addresses_cleared"] == 1
+    entries = db.session.scalars(
+        select(AuditLog).where(AuditLog.action == COMPANY_PREFERENCES).order_by(AuditLog.id)
+    ).all()
+    stored = json.dumps([entry.details for entry in entries]).lower()
+    assert "claire@boulangerie.fr" not in stored and "paul@boulangerie.fr" in stored
+    assert [entry.details["after"]["max_contacts_per_month"] for entry in entries] == [3, 2]
+    said = [e.by for e in company_timeline(db.session, company) if e.kind == "preferences"]
+    assert said == ["l'entreprise (adresse effacée)", "l'entreprise (paul@boulangerie.fr)"]
+    assert preferences_last_set(db.session, company).by == "l'entreprise (adresse effacée)"
+    auth.login("animateur")
+    page = page_text(client.get("/animateur/entreprises/boulangerie"))
+    assert "claire@" not in page.lower()
+    assert "par l'entreprise (adresse effacée), elle-même" in page

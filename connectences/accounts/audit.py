@@ -263,7 +263,7 @@ DETAIL_LABELS: dict[str, str] = {
     "needs_cleared": "besoins vidés de ses coordonnées",
     "mail_deleted": "courriels supprimés",
     "company_address_cleared": "adresse de l'entreprise effacée",
-    "audit_addresses_cleared": "changements de coordonnées de l'entreprise expurgés",
+    "audit_addresses_cleared": "changements de coordonnées ou de préférences de l'entreprise expurgés",
     "diagnosis_links_cleared": "liens de diagnostic effacés",
     "registrations_deleted": "inscriptions supprimées",
     "callbacks_deleted": "demandes de rappel supprimées",

@@ -49,7 +49,11 @@ from connectences.models import (
 )
 from connectences.models.base import Base
 from connectences.prospection.naf import naf_label, normalize_naf
-from connectences.prospection.pressure import COMPANY_DETAILS, COMPANY_PREFERENCES
+from connectences.prospection.pressure import (
+    COMPANY_DETAILS,
+    COMPANY_PREFERENCES,
+    said_by_company,
+)
 from connectences.prospection.visits import DO_NOT_SOLICIT_AT_VISIT, close_follow_ups_of
 from connectences.territory.text import fold
 from connectences.text import slug
@@ -894,7 +898,7 @@ def _preferences_set(row) -> PreferencesSet:
     """A :class:`PreferencesSet` from an audit row (at, details, full_name, email)."""
     owner = (row.details or {}).get("said_by_owner")
     if owner:
-        return PreferencesSet(at=row.at, by=f"l'entreprise ({owner})", by_owner=True)
+        return PreferencesSet(at=row.at, by=said_by_company(owner), by_owner=True)
     by = row.full_name or row.email
     source = (row.details or {}).get("source")
     if source == PREFERENCES_BY_IMPORT:

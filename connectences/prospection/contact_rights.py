@@ -30,7 +30,11 @@ from connectences.models import (
     User,
     utcnow,
 )
-from connectences.prospection.pressure import COMPANY_DETAILS
+from connectences.prospection.pressure import (
+    COMPANY_DETAILS,
+    COMPANY_PREFERENCES,
+    ERASED_ADDRESS,
+)
 
 EXPORT_FORMAT = "connectences/contact-entreprise-v1"
 
@@ -170,19 +174,18 @@ def export_contact(
     return document
 
 
-# What an erased address becomes in the history of the company's details.
-ERASED_ADDRESS = "(adresse effacée)"
-
-
-def _clear_from_details_history(session: Session, company_id: int, email: str) -> int:
-    """The erased ``email`` taken out of the changes of the company's details
-    (``companies.update_details``: its contact address before and after, the owner's
-    address who said it); the rest of each change stays. The number of entries cleared."""
+def _clear_from_company_history(session: Session, company_id: int, email: str) -> int:
+    """The erased ``email`` taken out of the company's history the audit log keeps: the
+    changes of its details (``companies.update_details``: its contact address before and
+    after, the address of the owner who said it) and of its contact preferences
+    (``companies.set_preferences``: the address of the owner who said them); it becomes
+    :data:`pressure.ERASED_ADDRESS`, the rest of each change stays. The number of
+    entries cleared."""
     key = email.strip().lower()
     cleared = 0
     for entry in session.scalars(
         select(AuditLog).where(
-            AuditLog.action == COMPANY_DETAILS,
+            AuditLog.action.in_((COMPANY_DETAILS, COMPANY_PREFERENCES)),
             AuditLog.entity == "company",
             AuditLog.entity_id == company_id,
         )
@@ -246,7 +249,7 @@ def erase_contact(
         if (company.contact_email or "").lower() == contact.email.lower():
             company.contact_email = None
             counts["company_address_cleared"] = 1
-        counts["audit_addresses_cleared"] = _clear_from_details_history(
+        counts["audit_addresses_cleared"] = _clear_from_company_history(
             session, company.id, contact.email
         )
     contact_id, company_id = contact.id, contact.company_id

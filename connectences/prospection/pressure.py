@@ -171,6 +171,16 @@ class Pressure:
 # (``companies.set_preferences``); ``details["said_by_owner"]``: the address of the owner
 # who said it themselves (their account or their space's link), None for the staff.
 COMPANY_PREFERENCES = "company.preferences"
+# What the address of an owner who said a change becomes in the company's history once
+# erased on request (``contact_rights.erase_contact``); the contact address of the
+# details' changes likewise.
+ERASED_ADDRESS = "(adresse effacée)"
+
+
+def said_by_company(owner: str) -> str:
+    """Who said a change of the company's contact preferences, as the staff read it: the
+    company, by the address of its owner who said it ("l'entreprise (a@b.fr)")."""
+    return f"l'entreprise {owner}" if owner == ERASED_ADDRESS else f"l'entreprise ({owner})"
 
 
 def preferences_words(preferences: Mapping[str, Any]) -> str:
@@ -663,7 +673,7 @@ def _said_preferences(session: Session, of_company: dict) -> list[ContactEvent]:
                 kind="preferences",
                 channel="preferences_contact",
                 by_id=None,
-                by=f"l'entreprise ({owner})",
+                by=said_by_company(owner),
                 summary=preferences_words(details.get("after") or {}),
                 counted=False,
             )
