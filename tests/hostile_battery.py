@@ -91,6 +91,8 @@ DESTRUCTIVE_ENDPOINTS = frozenset(
         "cv_public.remove_own",
         "library.delete_commitment",
         "directory.erase_contact",
+        # Renames the company, changes its SIRET: the world's company stays as it is.
+        "directory.details",
         "library.erase_on_request",
         "library_admin.merge_pair",
         "admin.disable_user",

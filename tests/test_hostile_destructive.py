@@ -1,6 +1,7 @@
 """The hostile battery through the forms that end a session or destroy what they act on
 (log out, delete a person (themself, or the team at their request), merge, disable or enable an account, send an invitation again (the earlier link ends), erase a contact, remove a
-commitment (staff's or the person's own), new personal link, cancel an event): each submission gets a record made for it, so that no
+commitment (staff's or the person's own), new personal link, cancel an event, correct a
+company's name and SIRET): each submission gets a record made for it, so that no
 part of the battery depends on another's order. As every role: the owner through the form
 its page shows, the others by a forged post. A refused submission changes nothing: no
 statement but bookkeeping is committed and the record is as it was.
@@ -30,6 +31,7 @@ from connectences.models import (
     Invitation,
     User,
 )
+from connectences.prospection.companies import STAFF_DETAIL_FIELDS
 from connectences.web.access import ROLE_HOME
 from tests import factories
 from tests import hostile_battery as battery
@@ -125,6 +127,21 @@ def _contact(auth, client, role):
     return Target(page, action, _exists(CompanyContact, contact.id))
 
 
+def _company_details(auth, client, role):
+    """A company the staff correct from its record (its name, SIRET and details)."""
+    company = factories.company()
+    factories.load(factories.document(companies=[company]))
+    stored = by_ref(Company, company["ref"])
+
+    def state():
+        db.session.expire_all()
+        held = db.session.get(Company, stored.id)
+        return tuple(getattr(held, field) for field in STAFF_DETAIL_FIELDS)
+
+    page = f"/animateur/entreprises/{stored.ref}"
+    return Target(page, f"{page}/coordonnees", state)
+
+
 def _erase_on_request(auth, client, role):
     """A person the team erases at their request, from their record."""
     person = _candidate()
@@ -203,6 +220,7 @@ TARGETS = {
     "/mon-cv/<token>/engagements/<int:commitment_id>/retirer": _own_commitment(session=False),
     "/candidat/mon-espace/engagements/<int:commitment_id>/retirer": _own_commitment(session=True),
     "/animateur/entreprises/<company_ref:ref>/contacts/<int:contact_id>/effacer": _contact,
+    "/animateur/entreprises/<company_ref:ref>/coordonnees": _company_details,
     "/animateur/cvtheque/<candidate_ref:ref>/effacer": _erase_on_request,
     "/animateur/cvtheque/doublons/<int:a_id>/<int:b_id>/fusionner": _merge,
     "/admin/utilisateurs/<int:user_id>/desactiver": _account(active=True),

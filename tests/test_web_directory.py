@@ -336,7 +336,7 @@ def test_contacts_add_and_edit(client, auth):
             "role": "Co-gérante",
             "phone": "",
             "email": "",
-            "lu_le": read_stamp_at(client, f"{BASE}/{company.ref}"),
+            "lu_le": read_stamp_at(client, f"{BASE}/{company.ref}", f"/contacts/{contact.id}"),
         },
     )
     db.session.expire_all()
@@ -427,7 +427,8 @@ def test_a_contact_saved_from_a_page_read_before_another_save_is_refused(app, cl
     db.session.add(contact)
     db.session.commit()
     page, contact_id = f"{BASE}/{company.ref}", contact.id
-    first, second = read_stamp_at(client, page), read_stamp_at(other, page)
+    own = f"/contacts/{contact_id}"
+    first, second = read_stamp_at(client, page, own), read_stamp_at(other, page, own)
     typed = {"name": "Sylvie Lafitte", "phone": "05 56 00 00 00"}
     saved = client.post(
         f"{page}/contacts/{contact_id}", data={**typed, "role": "Gérante", "lu_le": first}
@@ -716,9 +717,9 @@ def test_preferences_read_before_a_change_outside_them_are_saved_a_real_change_r
 
 
 def test_each_action_on_the_company_says_it_is_done_in_its_own_section(client, auth):
-    """Adding or changing a contact, the preferences and a newsletter sent the browser to
-    their section's anchor while their message was drawn at the top of the page, out of
-    view on a phone: it is now inside that section."""
+    """Adding or changing a contact, the preferences, the company's details and a
+    newsletter sent the browser to their section's anchor while their message was drawn
+    at the top of the page, out of view on a phone: it is now inside that section."""
     auth.login("animateur")
     company = make_company()
     page = f"{BASE}/{company.ref}"
@@ -727,9 +728,27 @@ def test_each_action_on_the_company_says_it_is_done_in_its_own_section(client, a
         ("/contacts", lambda: person, "contacts", "Contact ajouté."),
         (
             "/contacts/{contact}",
-            lambda: {**person, "role": "Co-gérante", "lu_le": read_stamp_at(client, page)},
+            lambda: {
+                **person,
+                "role": "Co-gérante",
+                "lu_le": read_stamp_at(
+                    client, page, f"/contacts/{db.session.scalar(select(CompanyContact.id))}"
+                ),
+            },
             "contacts",
             "Contact modifié.",
+        ),
+        (
+            "/coordonnees",
+            lambda: {
+                "name": company.name,
+                "siret": company.siret,
+                "commune": company.commune,
+                "address": "3 rue du Port",
+                **read_guard_at(client, page, "/coordonnees"),
+            },
+            "fiche",
+            "Coordonnées de l'entreprise enregistrées.",
         ),
         (
             "/preferences",

@@ -234,7 +234,8 @@ DETAIL_LABELS: dict[str, str] = {
     "do_not_solicit": "ne plus solliciter",
     "newsletter_consent": "lettre d'information acceptée",
     "max_contacts_per_month": "contacts par mois au plus",
-    # A company's details (before and after its owner's correction).
+    # A company's details (before and after its owner's or the staff's correction).
+    "naf": "code NAF",
     "address": "adresse",
     "commune": "commune",
     "employees": "salariés",

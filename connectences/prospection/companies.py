@@ -265,32 +265,80 @@ def _clean_details(data: Mapping[str, Any], errors: dict[str, str]) -> dict[str,
     return {"employees": employees, "address": address, "contact_email": contact_email}
 
 
-# --- the company's details, corrected by its owner ----------------------------------------
+# --- the company's details, corrected by its owner or by the staff ------------------------
 
 # What a company's owner corrects themselves (:func:`update_details`), from their account
 # or their space's link: where the establishment is and how to reach it. Its name, SIRET
 # and NAF code are the registry's, checked by the staff; its contact preferences have
 # their own page (:func:`set_preferences`).
 DETAIL_FIELDS = ("address", "commune", "employees", "contact_email")
+# What the staff correct from the company's record (``staff=True``): its name, SIRET and
+# NAF code as well (a typo at its creation, an establishment that moved and got a new
+# SIRET), in the order of their form.
+STAFF_DETAIL_FIELDS = ("name", "siret", "naf", *DETAIL_FIELDS)
 OUTSIDE_PAYS = (
     "Choisissez une commune du Pays Bassin d'Arcachon – Val de l'Eyre dans la liste. Votre "
     "établissement a quitté le territoire ? Dites-le à l'animateur de la plateforme."
 )
 
 
-def validate_details(data: Mapping[str, Any], company: Company) -> dict[str, Any]:
-    """The details of ``company`` its owner sends (:data:`DETAIL_FIELDS`), checked as the
-    staff's form checks them (every error at once, as CompanyError). The commune is one
-    of the Pays', or the one the company has now (the staff may have recorded one
-    outside)."""
+def detail_fields(*, staff: bool) -> tuple[str, ...]:
+    """The fields of a company's details its owner (``staff`` False) or the staff
+    correct."""
+    return STAFF_DETAIL_FIELDS if staff else DETAIL_FIELDS
+
+
+def validate_details(
+    data: Mapping[str, Any], company: Company, *, staff: bool = False
+) -> dict[str, Any]:
+    """The details of ``company`` its owner sends (:data:`DETAIL_FIELDS`), or the staff
+    (``staff``: :data:`STAFF_DETAIL_FIELDS`), checked as the staff's creation form
+    checks them (every error at once, as CompanyError). The owner's commune is one of
+    the Pays', or the one the company has now (the staff may have recorded one
+    outside); the staff's, any commune, as when they create a company."""
     errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    if staff:
+        clean["name"] = contacts.read_name(
+            data, "name", errors, contacts.NameKind.COMPANY, missing=COMPANY_REQUIRED["name"]
+        )
+        clean["siret"] = _collect(errors, clean_siret, data.get("siret"))
+        clean["naf"] = _collect(errors, clean_naf, data.get("naf"))
     commune = _collect(errors, clean_commune, data.get("commune"))
-    if commune is not None and commune != company.commune and not territory.in_pays(commune):
+    if (
+        not staff
+        and commune is not None
+        and commune != company.commune
+        and not territory.in_pays(commune)
+    ):
         errors["commune"] = OUTSIDE_PAYS
     details = _clean_details(data, errors)
     if errors:
         raise CompanyError(errors)
-    return {"commune": commune, **details}
+    return {**clean, "commune": commune, **details}
+
+
+SIRET_TAKEN_MEANWHILE = (
+    "Ce SIRET vient d'être enregistré pour une autre entreprise (une fiche par SIRET). "
+    "Vérifiez le numéro."
+)
+
+
+def siret_taken(session: Session, company: Company, siret: str) -> str | None:
+    """Why ``company`` may not take ``siret`` (14 digits), in French: another company
+    holds it (one SIRET, one company); None when it is free or already its own."""
+    other = session.scalar(select(Company).where(Company.siret == siret, Company.id != company.id))
+    if other is None:
+        return None
+    if is_provisional(other):
+        return (
+            f"Le SIRET {siret_display(siret)} est celui qu'a donné un besoin du formulaire "
+            "public pas encore confirmé, pour une autre entreprise. Vérifiez le numéro."
+        )
+    return (
+        f"Le SIRET {siret_display(siret)} est déjà celui de l'entreprise « {other.name} » "
+        "(une fiche par SIRET). Vérifiez le numéro, ou ouvrez la fiche de cette entreprise."
+    )
 
 
 def update_details(
@@ -300,23 +348,41 @@ def update_details(
     *,
     actor: User | None,
     said_by_owner: str | None = None,
+    staff: bool = False,
 ) -> dict[str, tuple[Any, Any]]:
     """Record the details ``data`` gives (:func:`validate_details`): what changed, each
     field's value before and after (empty when nothing did: nothing written).
     ``said_by_owner``: the address of the owner who corrects them (their account's login,
-    ``actor``; or the address their space's link opens, ``actor`` None). The audit entry
+    ``actor``; or the address their space's link opens, ``actor`` None). ``staff``: a
+    member of the staff (``actor``) corrects them, its name, SIRET (one company per
+    SIRET) and NAF code too; a provisional company renamed so is named
+    (:func:`name_company`, a new ref), as when the staff enter it. The audit entry
     (:data:`pressure.COMPANY_DETAILS`) keeps the values before and after, and the
     company's timeline shows it to the staff. CompanyError: nothing changed."""
-    clean = validate_details(data, company)
+    clean = validate_details(data, company, staff=staff)
     changed = {
         field: (getattr(company, field), clean[field])
-        for field in DETAIL_FIELDS
+        for field in detail_fields(staff=staff)
         if getattr(company, field) != clean[field]
     }
     if not changed:
         return {}
-    for field, (_old, new) in changed.items():
-        setattr(company, field, new)
+    if "siret" in changed and (taken := siret_taken(session, company, clean["siret"])):
+        raise CompanyError({"siret": taken})
+    if "siret" in changed:
+        # Written within a savepoint: the unique index refuses a SIRET another request
+        # gave since it was looked up, the company then as it was.
+        try:
+            with session.begin_nested():
+                _set_details(company, changed)
+                session.flush()
+        except IntegrityError:
+            taken = siret_taken(session, company, clean["siret"]) or SIRET_TAKEN_MEANWHILE
+            raise CompanyError({"siret": taken}) from None
+    else:
+        _set_details(company, changed)
+    if "name" in changed and is_provisional(company):
+        name_company(session, company, clean["name"], clean["commune"], actor=actor)
     details: dict[str, Any] = {
         "before": {field: old for field, (old, _new) in changed.items()},
         "after": {field: new for field, (_old, new) in changed.items()},
@@ -332,6 +398,12 @@ def update_details(
         details=details,
     )
     return changed
+
+
+def _set_details(company: Company, changed: Mapping[str, tuple[Any, Any]]) -> None:
+    for field, (_old, new) in changed.items():
+        setattr(company, field, new)
+    company.siren = siren_of(company.siret)
 
 
 # --- provisional companies -----------------------------------------------------------------

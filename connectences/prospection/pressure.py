@@ -207,11 +207,15 @@ def preferences_words(preferences: Mapping[str, Any]) -> str:
 
 # The audit entry of a change of the company's details (``companies.update_details``):
 # ``details["before"]`` and ``["after"]`` hold the fields changed, ``["said_by_owner"]``
-# the address of the owner who changed them (their account or their space's link).
+# the address of the owner who changed them (their account or their space's link; none
+# when the staff did, whose form changes the name, SIRET and NAF code too).
 COMPANY_DETAILS = "company.details"
 # Who changed them, as the staff's timeline names the company's owner.
 OWNER_OF_DETAILS = "le dirigeant (espace entreprise)"
 _DETAIL_WORDS = {
+    "name": "nom",
+    "siret": "SIRET",
+    "naf": "code NAF",
     "address": "adresse",
     "commune": "commune",
     "employees": "salariés",
@@ -225,7 +229,7 @@ def _detail_value(field: str, value: Any) -> str:
     if field == "commune":
         commune = territory.get_commune(value)
         return commune.label if commune else str(value)
-    return f"« {value} »" if field == "address" else str(value)
+    return f"« {value} »" if field in ("address", "name") else str(value)
 
 
 def details_words(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
@@ -242,11 +246,13 @@ def details_words(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
 
 
 def details_held(values: Mapping[str, Any]) -> str:
-    """The company's details as they are ("adresse : « 3 rue X » ; commune : Arcachon
-    (33120) ; salariés : (vide) ; …"), in the order of :func:`details_words`."""
+    """The company's details ``values`` gives as they are ("adresse : « 3 rue X » ;
+    commune : Arcachon (33120) ; salariés : (vide) ; …"), in the order of
+    :func:`details_words`."""
     return " ; ".join(
         f"{words} : {_detail_value(field, values.get(field))}"
         for field, words in _DETAIL_WORDS.items()
+        if field in values
     )
 
 

@@ -37,6 +37,7 @@ from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import erasure_request, flash_in
 from connectences.web.forms import errors_for, tell_communes_recorded
 from connectences.web.navigation import add_nav
+from connectences.web.owner_details import save_details, typed_details
 from connectences.web.owner_preferences import (
     PREFERENCE_EDITS,
     company_changed_meanwhile,
@@ -239,6 +240,9 @@ def _render_show(company: Company, *, status: int = 200, **extra):
         "edit_errors": {},
         "edit_contact_id": None,
         "edit_values": {},
+        "details_errors": {},
+        "details_values": None,
+        "details_edits": directory.STAFF_DETAIL_FIELDS,
         "preference_errors": {},
         "preference_values": None,
         "preferences_set": directory.preferences_last_set(db.session, company),
@@ -285,6 +289,38 @@ def contact_not_recorded(ref: str, error: Exception, form: str, values: dict):
 @bp.route("/<company_ref:ref>")
 def show(ref: str):
     return _render_show(_company_or_404(ref))
+
+
+@bp.route("/<company_ref:ref>/coordonnees", methods=["POST"])
+def details(ref: str):
+    """The staff correct the company's details, its name, SIRET and NAF code too
+    (``owner_details.save_details`` as the staff: the owner's rule and guard)."""
+    company = _company_or_404(ref)
+    fields = directory.STAFF_DETAIL_FIELDS
+    try:
+        changed = save_details(company, request.form, actor=current_user, staff=True)
+    except (directory.CompanyError, ChangedMeanwhile) as exc:
+        db.session.rollback()
+        errors = errors_for(exc, {field: field for field in fields})
+        # In the order of the form.
+        errors = {key: errors[key] for key in ("_", *fields) if key in errors}
+        return _render_show(
+            _company_or_404(ref),
+            status=422,
+            details_errors=errors,
+            details_values=typed_details(request.form, staff=True),
+        )
+    db.session.commit()
+    flash_in(
+        "fiche",
+        "Coordonnées de l'entreprise enregistrées."
+        if changed
+        else "Rien n'a changé dans les coordonnées de l'entreprise.",
+    )
+    if "commune" in changed:
+        tell_communes_recorded(request.form.get("commune"))
+    # A provisional company named here has a ref of its own now.
+    return redirect(url_for("directory.show", ref=company.ref, _anchor="fiche", **_kept_args()))
 
 
 @bp.route("/<company_ref:ref>/preferences", methods=["POST"])

@@ -2,7 +2,8 @@
 l'entreprise"): its address, commune, headcount and contact address. The same for the
 space opened by a signed link (``need_public``) and for the logged-in area
 (``companies``); the rule is ``prospection.companies.update_details``, checked with the
-staff's company form's validators."""
+staff's company form's validators. The staff's form of the company's record
+(``directory``) saves through :func:`save_details` too, as the staff."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from connectences.models import Company
 from connectences.prospection.companies import (
     DETAIL_FIELDS,
     CompanyError,
+    detail_fields,
     update_details,
     validate_details,
 )
@@ -35,9 +37,10 @@ DETAIL_LABELS = {
 assert tuple(DETAIL_LABELS) == DETAIL_FIELDS  # noqa: S101 — import-time consistency check of constant tables
 
 
-def typed_details(form: Mapping[str, str]) -> dict[str, str]:
-    """The details the form sends, as typed (shown back on a refusal)."""
-    return {field: form.get(field, "") for field in DETAIL_FIELDS}
+def typed_details(form: Mapping[str, str], *, staff: bool = False) -> dict[str, str]:
+    """The details the form sends (the owner's, or the ``staff``'s), as typed (shown back
+    on a refusal)."""
+    return {field: form.get(field, "") for field in detail_fields(staff=staff)}
 
 
 def _stored(company: Company) -> dict[str, str]:
@@ -48,29 +51,40 @@ def _stored(company: Company) -> dict[str, str]:
     }
 
 
-def _changed_meanwhile(company: Company) -> str:
-    now = details_held({field: getattr(company, field) for field in DETAIL_FIELDS})
+def _changed_meanwhile(company: Company, fields: tuple[str, ...]) -> str:
+    now = details_held({field: getattr(company, field) for field in fields})
     return changed_meanwhile(
         f"La fiche {of_company(company.name)} a été modifiée",
         f"Ses coordonnées sont maintenant : {now}.",
     )
 
 
-def save_details(company: Company, form: Mapping[str, str], *, actor, said_by_owner: str):
-    """Record the details ``form`` sends, guarded against a save made since the form was
-    read (``unchanged_since_read`` on the fields it edits); what changed
-    (``update_details``). ``CompanyError`` or ``ChangedMeanwhile``: nothing written by
-    this call, the caller rolls back."""
-    clean = validate_details(form, company)
+def save_details(
+    company: Company,
+    form: Mapping[str, str],
+    *,
+    actor,
+    said_by_owner: str | None = None,
+    staff: bool = False,
+):
+    """Record the details ``form`` sends, by the company's owner (``said_by_owner``) or
+    the ``staff`` (``actor``; its name, SIRET and NAF code too), guarded against a save
+    made since the form was read (``unchanged_since_read`` on the fields it edits); what
+    changed (``update_details``). ``CompanyError`` or ``ChangedMeanwhile``: nothing
+    written by this call, the caller rolls back."""
+    fields = detail_fields(staff=staff)
+    clean = validate_details(form, company, staff=staff)
     unchanged_since_read(
         db.session,
         company,
         form,
-        _changed_meanwhile(company),
+        _changed_meanwhile(company, fields),
         holds=clean,
-        edits=DETAIL_FIELDS,
+        edits=fields,
     )
-    return update_details(db.session, company, form, actor=actor, said_by_owner=said_by_owner)
+    return update_details(
+        db.session, company, form, actor=actor, said_by_owner=said_by_owner, staff=staff
+    )
 
 
 def _communes(company: Company) -> list[tuple[str, str]]:
