@@ -402,6 +402,45 @@ def test_a_job_typed_with_a_comma_is_one_entry_in_the_logged_in_edit(client, aut
     assert "Café, bar brasserie (G1801); Pâtisserie, confiserie" in shown
 
 
+NO_WORD_JOBS = ["((((", ";;;", ",,", " ; - ( ) . "]
+
+
+@pytest.mark.parametrize("typed", NO_WORD_JOBS)
+def test_jobs_typed_with_no_word_are_refused_on_the_public_form(client, typed):
+    # « (((( » passed as « no jobs »: the field is optional, but left empty to say so.
+    response = post_form(client, rome=typed)
+    assert response.status_code == 400
+    assert f"Aucun métier reconnu dans « {' '.join(typed.split())} »" in _rome_error(response)
+    assert count(Candidate) == 0
+
+
+@pytest.mark.parametrize("typed", NO_WORD_JOBS)
+def test_jobs_typed_with_no_word_never_empty_the_person_s_jobs(client, auth, typed):
+    user = auth.login("candidate")
+    path = "/candidat/mon-espace/modifier"
+    candidate = db.session.get(Candidate, user.candidate_id)
+    candidate.rome = ["G1801", "M1203"]
+    db.session.commit()
+    data = {
+        **_profile_form(),
+        "first_name": candidate.first_name,
+        "last_name": candidate.last_name,
+        "email": candidate.email,
+        "rome": typed,
+        "lu_le": read_stamp_at(client, path),
+    }
+    refused = client.post(path, data=data)
+    assert refused.status_code in (400, 422)
+    assert "Aucun métier reconnu dans" in _rome_error(refused)
+    db.session.expire_all()
+    assert db.session.get(Candidate, user.candidate_id).rome == ["G1801", "M1203"]
+    # Emptied, the field says « none »: that is how jobs are taken away.
+    data.update(rome="", lu_le=read_stamp_at(client, path))
+    assert client.post(path, data=data).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Candidate, user.candidate_id).rome == []
+
+
 @pytest.mark.parametrize("typed", ["06.12.34.56.78", "+33 6 12 34 56 78"])
 def test_the_phone_comes_back_in_the_form_as_the_space_shows_it(client, cv_dir, typed):
     # The form showed « 0612345678 », its own example and the space « 06 12 34 56 78 ».

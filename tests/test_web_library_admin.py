@@ -82,6 +82,15 @@ def test_create_on_behalf_reads_a_job_named_with_commas_as_one_job(client, auth)
     assert db.session.scalars(select(Candidate)).one().rome == ["M1203", "G1801"]
 
 
+@pytest.mark.parametrize("typed", ["((((", ";;;", ",,"])
+def test_create_on_behalf_refuses_jobs_typed_with_no_word(client, auth, typed):
+    auth.login("animateur")
+    response = client.post("/animateur/cvtheque/nouveau", data={**FORM, "rome": typed})
+    assert response.status_code == 422
+    assert f"Aucun métier reconnu dans « {typed} »" in error_of(response, "rome")
+    assert count(Candidate) == 0 and count(OutboxMessage) == 0
+
+
 def test_create_on_behalf_requires_the_consent_and_reports_field_errors(client, auth):
     auth.login("animateur")
     data = {**FORM, "consent": "", "hours_max": "60", "email": "nope"}

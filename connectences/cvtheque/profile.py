@@ -147,13 +147,19 @@ NOT_A_TRADE = (
     "« {words} » : choisissez ce métier dans les suggestions qui s'affichent pendant que "
     "vous tapez, ou laissez ce champ vide (il est facultatif)."
 )
+NO_TRADE_IN = (
+    "Aucun métier reconnu dans « {words} » : choisissez un métier dans les suggestions "
+    "qui s'affichent pendant que vous tapez, ou laissez ce champ vide (il est facultatif)."
+)
 
 
 def read_trades(raw: Any) -> list[str]:
     """ROME codes of the jobs in ``raw``: as ``trades_input`` shows them (the job's name,
     its code in brackets), as codes alone, or as a job's name typed whole. A job seeker
     never has to know a code; an import or an older form sending codes still may.
-    ValueError (French) for an unknown code or words that name no job."""
+    ValueError (French) for an unknown code or words that name no job, and for a text
+    naming nothing at all (« (((( », « ;;; »): never read as « no jobs », which would
+    silently empty the jobs the person had; an empty field is how one says none."""
     text = "\n".join(str(p) for p in raw) if isinstance(raw, list | tuple) else str(raw or "")
     codes: list[str] = []
     rest: list[str] = []
@@ -177,6 +183,8 @@ def read_trades(raw: Any) -> list[str]:
     for code in _trades_named("\n".join(rest)):
         if code not in codes:
             codes.append(code)
+    if not codes and (typed := " ".join(text.split())):
+        raise ValueError(NO_TRADE_IN.format(words=typed[:60]))
     return codes
 
 
