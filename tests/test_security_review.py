@@ -4,33 +4,43 @@ the wrong organisation, each one a regression test of a hole that was found and 
 from __future__ import annotations
 
 import io
+import json
 import re
 import time
 import zipfile
 from datetime import UTC, date, datetime
+from html import unescape
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from connectences.accounts.passwords import is_closed
+from connectences.clock import local_today
 from connectences.cvtheque import consent
 from connectences.cvtheque.erase import erase_candidate
 from connectences.extensions import db
 from connectences.mail import MailKind
-from connectences.models import Candidate, User
+from connectences.models import Candidate, Need, User, Visit
+from connectences.web.errors import NUL_MESSAGE, NUL_RETRY_MESSAGE
+from connectences.web.held import INVISIBLE_REMOVED, NOTICES
 from tests import factories
 from tests.cv_helpers import form_data, link_in, post_multipart, private_cv_folder
 from tests.helpers import (
     audit_entries,
     html_of,
     mails_to,
+    make_company,
     page_text,
     read_stamp_at,
     resolve_link_requests,
     same_page,
 )
 from tests.known_secrets import PASSWORD
+
+
+def _spaces(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
 
 
 @pytest.fixture(autouse=True)
@@ -331,19 +341,62 @@ def test_an_xlsx_that_unpacks_to_far_more_than_its_size_is_refused(monkeypatch):
     "path, data",
     [
         ("/connexion", {"email": "a\x00@exemple.fr", "password": "x"}),
-        ("/deposer-mon-cv", form_data(first_name="Ca\x00mille")),
         ("/mon-cv/lien", {"email": "a\x00@exemple.fr"}),
-        ("/entreprise/lien", {"email": "a\x00@exemple.fr"}),
-        ("/exprimer-un-besoin", {"title": "Compta\x00", "owner_email": "a@exemple.fr"}),
+        ("/connexion", {"email\x00": "a@exemple.fr", "password": "x"}),
     ],
 )
 def test_a_nul_character_in_a_form_is_refused_not_a_server_error(client, path, data):
     # Finding: PostgreSQL (the production database) refuses NUL in text, so one typed
-    # into the login form or a public form was a 500 (and, on SQLite, was stored).
+    # into the login form or a public form was a 500 (and, on SQLite, was stored). The
+    # page says what it was and how to send the form again, not « Requête incorrecte ».
     response = client.post(path, data=data)
     assert response.status_code == 400
-    assert "Requête incorrecte" in response.get_data(as_text=True)
+    assert _spaces(NUL_MESSAGE) in _spaces(page_text(response))
     assert db.session.scalar(select(Candidate)) is None
+
+
+@pytest.mark.parametrize(
+    "path, data, kept",
+    [
+        ("/deposer-mon-cv", form_data(first_name="Ca\x00mille", last_name="Lesbats"), "Lesbats"),
+        ("/exprimer-un-besoin", {"title": "Compta\x00", "owner_email": "a@exemple.fr"}, "a@exemple.fr"),
+        ("/entreprise/lien", {"email": "a\x00@exemple.fr"}, "a@exemple.fr"),
+    ],
+)  # fmt: skip
+def test_a_nul_character_in_a_public_form_shows_it_again_with_what_was_typed(
+    client, path, data, kept
+):
+    # Pasted from a broken file, a NUL lost everything typed behind a generic 400.
+    response = client.post(path, data=data)
+    assert response.status_code == 400
+    assert _spaces(NUL_RETRY_MESSAGE) in _spaces(page_text(response))
+    html = response.get_data(as_text=True)
+    assert f'value="{kept}"' in html and "\x00" not in html
+    assert db.session.scalar(select(Candidate)) is None
+    assert db.session.scalar(select(Need)) is None
+
+
+def test_a_nul_character_in_a_logged_in_form_gives_the_form_back_filled_in(client, auth):
+    auth.login("animateur")
+    company = make_company(name="Boulangerie du Port")
+    page = f"/animateur/visites/nouvelle?entreprise={company.ref}"
+    notes = "Le gérant veut un comptable le mardi"
+    data = {
+        "entreprise": company.ref,
+        "channel": "porte_a_porte",
+        "visited_on": local_today().isoformat(),
+        "topics": ["competences_partagees"],
+        "outcome": "besoin_detecte",
+        "notes": notes + "\x00",
+    }
+    sent = client.post(page, data=data, headers={"Referer": page})
+    assert sent.status_code == 303 and sent.headers["Location"] == page
+    form = client.get(page)
+    assert _spaces(NOTICES[INVISIBLE_REMOVED]) in _spaces(page_text(form))
+    found = re.search(r"data-formulaire='([^']*)'", form.get_data(as_text=True))
+    fields = json.loads(unescape(found.group(1)))["fields"]
+    assert ["notes", notes] in fields
+    assert db.session.scalar(select(func.count()).select_from(Visit)) == 0
 
 
 def test_a_nul_character_in_a_query_or_path_is_refused(client, auth):

@@ -25,7 +25,7 @@ from connectences.extensions import db, login_manager
 from connectences.web import held
 from connectences.web.access import is_public_endpoint, wants_json
 from connectences.web.problems import problem
-from connectences.web.security import ACCOUNT_KEY
+from connectences.web.security import ACCOUNT_KEY, NulInForm, form_without_nul
 from connectences.workflows import CHANGED_MEANWHILE, ChangedMeanwhile
 
 # Under this prefix every error is an RFC 9457 problem (unknown addresses included).
@@ -114,6 +114,19 @@ CSRF_RETRY_MESSAGE = (
     "Vérifiez ce que vous avez saisi, puis renvoyez-le."
 )
 
+# A NUL in a form's field (``security.NulInForm``): the form shown again without it, by
+# the same views and the same holding as an expired token; else the page says what to do.
+NUL_RETRY_MESSAGE = (
+    "Ce que vous avez saisi contenait un caractère invisible non autorisé (caractère nul), "
+    "retiré ci-dessous : rien n'a été enregistré. Vérifiez le formulaire, puis renvoyez-le."
+)
+NUL_MESSAGE = (
+    "Un champ du formulaire contient un caractère invisible non autorisé (caractère nul, "
+    "souvent collé depuis un fichier abîmé) : rien n'a été enregistré. Revenez à la page "
+    "précédente avec le bouton « Retour » de votre navigateur (ce que vous avez saisi y "
+    "est encore), retapez ce champ, puis renvoyez le formulaire."
+)
+
 
 def is_database_busy(error: OperationalError) -> bool:
     """Whether the database refused for a lock held by another writer (SQLite's
@@ -150,6 +163,25 @@ def register_errors(app: Flask) -> None:
             # The login session has ended too: as for any form sent after it ended.
             return login_manager.unauthorized()
         return render_error(400, CSRF_MESSAGE)
+
+    @app.errorhandler(NulInForm)
+    def _nul_in_form(error: NulInForm):
+        if request.path.startswith(PROBLEM_PREFIX) or wants_json():
+            return render_error(400)
+        form_without_nul()
+        retry = CSRF_RETRY.get(request.endpoint or "")
+        if retry is not None:
+            try:
+                page = make_response(retry(NUL_RETRY_MESSAGE))
+            except HTTPException as refusal:  # the page refused (a link expired, a login)
+                return refusal.response if refusal.response is not None else _http_error(refusal)
+            page.status_code = 400
+            return page
+        if current_user.is_authenticated:
+            page = held.hold_sent_form(held.INVISIBLE_REMOVED)
+            if page is not None:
+                return redirect(page, 303)
+        return render_error(400, NUL_MESSAGE)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

@@ -42,7 +42,11 @@ SESSION_ENDED = "session"
 FORM_EXPIRED = "formulaire"
 DATABASE_BUSY = "occupee"
 REAUTHENTICATION = "reconnexion"
+INVISIBLE_REMOVED = "caractere"
 NOTICES = {
+    INVISIBLE_REMOVED: "Ce que vous aviez saisi contenait un caractère invisible non "
+    "autorisé (caractère nul), retiré ici : rien n'a été enregistré. Vérifiez puis "
+    "enregistrez de nouveau.",
     REAUTHENTICATION: "Mot de passe confirmé : vérifiez ce que vous aviez saisi, puis "
     "envoyez-le de nouveau.",
     DATABASE_BUSY: "La plateforme était momentanément occupée : rien n'a été enregistré. "

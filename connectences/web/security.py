@@ -14,6 +14,7 @@ from flask import Request as FlaskRequest
 from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict, iter_multi_items
+from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from connectences import config
@@ -84,8 +85,9 @@ ACCOUNT_KEY = "_account"
 SESSION_KEY = "_sid"
 
 
-def has_nul_byte() -> bool:
-    """Whether the request carries a NUL character in its path, query or form fields.
+def nul_in_address() -> bool:
+    """Whether the path, the query string or a sent file's name holds a NUL: a probe or
+    a broken link, never typed into a page's form.
 
     No text of the platform ever holds one, and PostgreSQL refuses them in text
     columns and parameters: without this check, one typed into any field (the login
@@ -97,20 +99,51 @@ def has_nul_byte() -> bool:
     # escapes stay percent-encoded): without either, the query string is not parsed
     # here, for the many pages that never read it.
     query = request.query_string
-    sources = [request.args] if b"%00" in query or b"\x00" in query else []
-    if request.method in ("POST", "PUT", "PATCH"):
-        sources.append(request.form)
-    for source in sources:
-        for key, values in source.lists():
-            if "\x00" in key or any("\x00" in value for value in values):
-                return True
+    if (b"%00" in query or b"\x00" in query) and any(
+        "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
+    ):
+        return True
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return False
     return any("\x00" in (storage.filename or "") for storage in request.files.values())
+
+
+def nul_form_fields() -> list[str]:
+    """The names of the sent form fields holding a NUL (in their name or their value), in
+    the order sent; none for a request that sends no form."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return []
+    return [
+        key
+        for key, values in request.form.lists()
+        if "\x00" in key or any("\x00" in value for value in values)
+    ]
+
+
+def form_without_nul() -> None:
+    """Replace this request's form fields by the same without any NUL (a field whose name
+    holds one is left out): what is shown again to the person, never stored as such."""
+    request.form = TextParameters(
+        [
+            (key, value.replace("\x00", ""))
+            for key, value in request.form.items(multi=True)
+            if "\x00" not in key
+        ]
+    )
+
+
+class NulInForm(BadRequest):
+    """A form sent from a page whose fields hold a NUL (``errors`` shows it again)."""
+
+    def __init__(self, fields: list[str]):
+        super().__init__()
+        self.fields = fields
 
 
 class TextParameters(ImmutableMultiDict):
     """A request's query or form parameters, their text without control characters but
     tab, newline, carriage return and NUL (``text.without_controls``; a NUL is refused
-    by ``has_nul_byte``). Every page reads its fields from these: a backspace or a
+    by ``_refuse_nul_bytes``). Every page reads its fields from these: a backspace or a
     terminal escape pasted into a form is not stored, where it made the XLSX exports
     fail."""
 
@@ -128,8 +161,12 @@ class Request(FlaskRequest):
 
 
 def _refuse_nul_bytes() -> None:
-    if has_nul_byte():
+    # In the address: a plain refusal. In a form's fields (pasted from a broken file):
+    # the form shown again without it, nothing stored (``errors``).
+    if nul_in_address():
         abort(400)
+    if fields := nul_form_fields():
+        raise NulInForm(fields)
 
 
 def address_bytes(environ) -> int:
