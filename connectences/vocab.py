@@ -79,6 +79,9 @@ CANDIDATE_STATUSES: dict[str, str] = {
 # « à partir du jj/mm/aaaa »): the status is theirs from the day the work is declared, for
 # matching, but « En mission » is only true from its first day (``cvtheque.status``).
 MISSION_AHEAD = "Mission à venir"
+# What a person reads of their own status where the staff's word is not theirs: they
+# paused their profile, they are not « Inactif » (``cvtheque.status.own_status_words``).
+OWN_STATUSES: dict[str, str] = {"inactif": "En pause"}
 # Statuses open to work (interchange v1.1): a person "en mission" still has free time to fill.
 OPEN_TO_WORK: tuple[str, ...] = ("disponible", "en_mission")
 

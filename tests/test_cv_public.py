@@ -22,6 +22,7 @@ from connectences.clock import local_date
 from connectences.cvtheque import consent, files, profile, retention
 from connectences.cvtheque.erase import ON_REQUEST, erase_candidate
 from connectences.cvtheque.profile import MAX_SKILLS
+from connectences.cvtheque.status import status_words
 from connectences.extensions import db
 from connectences.mail.sender import deliver_due
 from connectences.matching.matches import match_need
@@ -349,6 +350,22 @@ def test_the_person_s_pages_list_jobs_apart_when_their_names_hold_commas(client,
         page = page_text(client.get(path))
         assert "Café, bar brasserie ; Comptabilité" in page, path
         assert "brasserie, Comptabilité" not in page, path
+
+
+def test_a_paused_person_reads_their_own_words_for_it_on_their_home_and_space(client, auth):
+    # The home said « Situation Inactif », the staff's word, where the space said « Votre
+    # profil est en pause »: the person reads the pause they chose, in one set of words.
+    user = auth.login("candidate")
+    candidate = db.session.get(Candidate, user.candidate_id)
+    candidate.status = "inactif"
+    db.session.commit()
+    home = page_text(client.get("/candidat"))
+    assert "Situation En pause : votre profil n'est proposé à aucun employeur" in home
+    assert "Inactif" not in home
+    space = page_text(client.get("/candidat/mon-espace"))
+    assert "Votre profil est en pause" in space and "Inactif" not in space
+    # The staff keep their word for it.
+    assert status_words(candidate) == "Inactif"
 
 
 def _rome_error(response) -> str:

@@ -39,7 +39,7 @@ from connectences.matching import week
 from connectences.matching.data import candidate_from_model
 from connectences.models import Candidate, Commitment, Transition, User
 from connectences.models.base import utcnow
-from connectences.vocab import CANDIDATE_STATUSES, MISSION_AHEAD
+from connectences.vocab import CANDIDATE_STATUSES, MISSION_AHEAD, OWN_STATUSES
 from connectences.workflows import ChangedMeanwhile, compare_and_set
 
 
@@ -121,6 +121,13 @@ def status_words(candidate: Candidate, today: date | None = None) -> str:
             first = min(c.start for c in held)
             return f"{MISSION_AHEAD} {week.from_text(first)}"
     return CANDIDATE_STATUSES.get(candidate.status, candidate.status)
+
+
+def own_status_words(candidate: Candidate, today: date | None = None) -> str:
+    """The person's status as their own pages say it to them: ``status_words``, except
+    where the staff's word is not the person's (``vocab.OWN_STATUSES``: « En pause », the
+    pause they chose, not « Inactif »)."""
+    return OWN_STATUSES.get(candidate.status) or status_words(candidate, today)
 
 
 def week_is_full(candidate: Candidate) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from connectences.cvtheque.status import status_words
+from connectences.cvtheque.status import own_status_words
 from connectences.extensions import db
 from connectences.models import Candidate, Commune
 from connectences.skills import rome_label
@@ -31,6 +31,6 @@ def index():
         levels=LEVELS,
         days=DAYS,
         contracts=CONTRACTS,
-        situation=status_words(candidate) if candidate else None,
+        situation=own_status_words(candidate) if candidate else None,
         rome_label=rome_label,
     )

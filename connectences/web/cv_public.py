@@ -70,9 +70,9 @@ from connectences.cvtheque.read_skills import skills_read_in_cv
 from connectences.cvtheque.status import (
     StatusError,
     choose_week,
+    own_status_words,
     set_status,
     settle_status,
-    status_words,
 )
 from connectences.extensions import db, login_manager
 from connectences.matching.matches import candidate_changed
@@ -666,7 +666,7 @@ def space(token: str):
         levels=vocab.LEVELS,
         days=vocab.DAYS,
         contracts=vocab.CONTRACTS,
-        situation=status_words(candidate),
+        situation=own_status_words(candidate),
         rome_label=skills.rome_label,
     )
 
