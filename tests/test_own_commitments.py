@@ -23,6 +23,7 @@ from tests.helpers import (
     html_of,
     on_day,
     page_text,
+    page_text_of,
     read_stamp_at,
     stamp_in,
     top_flashes,
@@ -575,6 +576,26 @@ def test_work_declared_to_start_later_reads_as_coming_until_its_first_day(client
         said = page_text(client.get(path))
         assert coming in said, path
     assert "Statut : Disponible → En mission" in page_text(client.get("/animateur/cvtheque/ines"))
+
+
+def test_the_staff_list_says_work_not_started_as_the_record_does(client, auth, world):
+    # The CV list said « En mission » where the record says « Mission à venir à partir
+    # du … »; the status filter still finds her « en mission » (matching's status).
+    space = _space()
+    first = local_today() + timedelta(days=10)
+    form = _commitment_form(debut=first.strftime("%d/%m/%Y"), jours=["mon"])
+    assert _post(client, space, space + "/engagements/nouveau", form).status_code == 302
+    coming = f"Mission à venir à partir du {first:%d/%m/%Y}"
+    auth.login("animateur")
+    for path in ("/animateur/cvtheque", "/animateur/cvtheque?statut=en_mission"):
+        html = client.get(path).get_data(as_text=True)
+        row = next(r for r in html.split("<tr") if "/animateur/cvtheque/ines" in r)
+        assert coming in page_text_of(row) and "En mission" not in page_text_of(row), path
+    with on_day(first):
+        auth.login("animateur")  # ten days on: a new session
+        html = client.get("/animateur/cvtheque").get_data(as_text=True)
+        row = next(r for r in html.split("<tr") if "/animateur/cvtheque/ines" in r)
+        assert "En mission" in page_text_of(row) and "à venir" not in page_text_of(row)
 
 
 def test_work_started_and_work_coming_read_as_en_mission(world):

@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from connectences import territory, vocab
 from connectences.clock import local_today
+from connectences.cvtheque.status import status_label
 from connectences.dates import read_date, unread
 from connectences.listing import Refusal, choice_refused, list_arg, rome_refused, text_arg
 from connectences.matching import week
@@ -317,6 +318,35 @@ LISTED_COLUMNS = (
     )
     .scalar_subquery()
     .label("hours_held"),
+    # The first day of the work held today when none of it has started yet, else None:
+    # « Mission à venir à partir du … » as the person's record says it
+    # (``status.status_label``), in the same statement.
+    select(
+        case(
+            (
+                func.sum(
+                    case(
+                        (
+                            or_(
+                                Commitment.start.is_(None),
+                                Commitment.start <= bindparam("today"),
+                            ),
+                            1,
+                        ),
+                        else_=0,
+                    )
+                )
+                == 0,
+                func.min(Commitment.start),
+            )
+        )
+    )
+    .where(
+        Commitment.candidate_id == Candidate.id,
+        week.still_runs(Commitment.until, bindparam("today")),
+    )
+    .scalar_subquery()
+    .label("work_ahead_from"),
 )
 
 
@@ -340,7 +370,14 @@ class ListedCandidate:
     status: str
     updated_at: datetime
     hours_held: float
+    work_ahead_from: date | None
     skill_labels: tuple[str, ...]
+
+    @property
+    def status_words(self) -> str:
+        """The status as the person's record says it (« Mission à venir à partir du … »
+        for work not started yet); the filters read the stored status."""
+        return status_label(self.status, self.work_ahead_from)
 
     @property
     def hours_left(self) -> str | None:
@@ -361,13 +398,14 @@ def listed_candidates(
     session: Session, ids: list[int], on: date | None = None
 ) -> dict[int, ListedCandidate]:
     """The stored people among ``ids`` as a page lists them, by id, their work held on
-    ``on`` (today unless told): two statements."""
+    ``on`` (today unless told), their status as on today: two statements."""
     if not ids:
         return {}
     skills = skill_labels(session, _LISTED_SKILLS, {"ids": ids})
+    today = local_today()
     return {
         row[0]: ListedCandidate(*row, tuple(skills.get(row[0], ())))
-        for row in session.execute(_LISTED, {"ids": ids, "on": on or local_today()})
+        for row in session.execute(_LISTED, {"ids": ids, "on": on or today, "today": today})
     }
 
 

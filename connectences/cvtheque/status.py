@@ -114,13 +114,22 @@ def status_words(candidate: Candidate, today: date | None = None) -> str:
     yet to start (``week.not_started``): « Mission à venir à partir du 01/03/2027 »,
     the first day of the earliest, and « En mission » from that day. The stored status
     stays "en_mission" from the day the work is declared: matching counts it already."""
+    first = None
     if candidate.status == "en_mission":
         today = today or local_today()
         held = week.running(candidate.commitments, today)
         if held and all(week.not_started(c, today) for c in held):
             first = min(c.start for c in held)
-            return f"{MISSION_AHEAD} {week.from_text(first)}"
-    return CANDIDATE_STATUSES.get(candidate.status, candidate.status)
+    return status_label(candidate.status, first)
+
+
+def status_label(status: str, work_ahead_from: date | None = None) -> str:
+    """``status_words`` from what a list reads as columns: the stored ``status`` and the
+    first day of the work held when none of it has started yet (``work_ahead_from``,
+    None when some has or none is held; ``cvtheque.search.LISTED_COLUMNS``)."""
+    if status == "en_mission" and work_ahead_from is not None:
+        return f"{MISSION_AHEAD} {week.from_text(work_ahead_from)}"
+    return CANDIDATE_STATUSES.get(status, status)
 
 
 def own_status_words(candidate: Candidate, today: date | None = None) -> str:
