@@ -442,21 +442,20 @@ _TIMELINE_REFERRALS = (
     .join(Need, Need.id == Referral.need_id)
     .where(Need.company_id == _COMPANY_ID)
 )
-_TIMELINE_PREFERENCES = (
-    select(AuditLog.at, AuditLog.details)
-    .where(
-        AuditLog.action == COMPANY_PREFERENCES,
-        AuditLog.entity == "company",
-        AuditLog.entity_id == _COMPANY_ID,
+# What the company's owners said of their contact preferences, and every change of its
+# details (by its owner or the staff, named), in one statement.
+_TIMELINE_SAID = (
+    select(
+        AuditLog.action,
+        AuditLog.at,
+        AuditLog.details,
+        AuditLog.actor_id,
+        User.full_name,
+        User.email,
     )
-    # Newest first: the timeline's sort keeps this order within a day.
-    .order_by(AuditLog.at.desc(), AuditLog.id.desc())
-)
-_TIMELINE_DETAILS = (
-    select(AuditLog.at, AuditLog.details, AuditLog.actor_id, User.full_name, User.email)
     .outerjoin(User, User.id == AuditLog.actor_id)
     .where(
-        AuditLog.action == COMPANY_DETAILS,
+        AuditLog.action.in_((COMPANY_PREFERENCES, COMPANY_DETAILS)),
         AuditLog.entity == "company",
         AuditLog.entity_id == _COMPANY_ID,
     )
@@ -553,8 +552,7 @@ def company_timeline(
         ("referral", referral.id): why for referral, why in referral_rows
     }
     if not counted_only:
-        events.extend(_said_preferences(session, of_company))
-        events.extend(_changed_details(session, of_company))
+        events.extend(_said_or_changed(session, of_company))
     needs = [] if counted_only else session.scalars(_TIMELINE_NEEDS, of_company).all()
     stops = owner_stops(session, needs)
     users = _users(
@@ -665,35 +663,31 @@ def company_timeline(
     return events
 
 
-def _said_preferences(session: Session, of_company: dict) -> list[ContactEvent]:
+def _said_or_changed(session: Session, of_company: dict) -> list[ContactEvent]:
     """The contact preferences the company's owners set themselves (those the staff set
-    are on the company's page, with who set them last): the company reaching us."""
+    are on the company's page, with who set them last): the company reaching us; and the
+    changes of the company's details, with who made them: its owner (their address) or a
+    member of the staff (their name)."""
     events = []
-    for at, details in session.execute(_TIMELINE_PREFERENCES, of_company):
-        owner = (details or {}).get("said_by_owner")
-        if not owner:
-            continue
-        events.append(
-            ContactEvent(
-                on=local_date(at),
-                kind="preferences",
-                channel="preferences_contact",
-                by_id=None,
-                by=said_by_company(owner),
-                summary=preferences_words(details.get("after") or {}),
-                counted=False,
-            )
-        )
-    return events
-
-
-def _changed_details(session: Session, of_company: dict) -> list[ContactEvent]:
-    """The changes of the company's details, with who made them: its owner (their
-    address) or a member of the staff (their name)."""
-    events = []
-    for at, details, actor_id, full_name, email in session.execute(_TIMELINE_DETAILS, of_company):
+    for action, at, details, actor_id, full_name, email in session.execute(
+        _TIMELINE_SAID, of_company
+    ):
         details = details or {}
         owner = details.get("said_by_owner")
+        if action == COMPANY_PREFERENCES:
+            if owner:
+                events.append(
+                    ContactEvent(
+                        on=local_date(at),
+                        kind="preferences",
+                        channel="preferences_contact",
+                        by_id=None,
+                        by=said_by_company(owner),
+                        summary=preferences_words(details.get("after") or {}),
+                        counted=False,
+                    )
+                )
+            continue
         events.append(
             ContactEvent(
                 on=local_date(at),
