@@ -134,6 +134,19 @@ def read_typed_date(
     return day, None
 
 
+def period_text(first: date | None, last: date | None) -> str:
+    """When something runs, in French, as every page and sentence says it: "du 01/03/2027
+    au 30/04/2027", "à partir du 01/03/2027" (no last day), "jusqu'au 30/04/2027" (no
+    first day said), empty with neither."""
+    if first and last:
+        return f"du {first.strftime('%d/%m/%Y')} au {last.strftime('%d/%m/%Y')}"
+    if first:
+        return f"à partir du {first.strftime('%d/%m/%Y')}"
+    if last:
+        return f"jusqu'au {last.strftime('%d/%m/%Y')}"
+    return ""
+
+
 def years_from(today: date, years: int) -> date:
     """The same day ``years`` later (or earlier when negative); 28 February for 29."""
     try:

@@ -1284,6 +1284,67 @@ def test_complete_the_week_never_offers_the_need_the_person_works_on(world):
     assert "placed" in [fit.need.ref for fit in fitting_needs(by_ref(Candidate, "ines"))]
 
 
+def test_every_week_says_when_work_ends_and_a_need_after_it_says_why_it_fits(client, auth, world):
+    """A fixed-term placement takes Tuesday until 28/02/2027; the need « Saisie du
+    mardi » starts on 01/03/2027, its Tuesday free again by then. The week read « Mardi
+    Pris … » with no end, and the need's line under it was empty (no work runs on its
+    start): a need on a day shown taken, listed as fitting, unexplained."""
+    _place(world, contract="cdd", start_date=local_today(), end_date=date(2027, 2, 28))
+    ines = by_ref(Candidate, "ines")
+    row = "Mardi Pris 8 h par semaine — Boulangerie du Port, GE Bassin Emploi, jusqu'au 28/02/2027"
+    why = (
+        "Son travail de 8 h le mardi (Boulangerie du Port, GE Bassin Emploi) se termine le "
+        "28/02/2027, avant le début du besoin (01/03/2027)."
+    )
+    fits = {fit.need.ref: fit.week for fit in fitting_needs(ines)}
+    assert fits["tuesday"] == why
+    # A need that fits the week as it is today has nothing to explain.
+    assert fits["fits"] is None
+    space = page_text(client.get(f"/mon-cv/{space_token(ines)}"))
+    assert row in space
+    assert "mardi — Boulangerie du Port, GE Bassin Emploi, jusqu'au 28/02/2027" in space
+    auth.login("animateur")
+    page = page_text(client.get("/animateur/cvtheque/ines/semaine"))
+    assert row in page and why in page
+    assert row in page_text(client.get("/animateur/cvtheque/ines"))
+    auth.logout()
+    auth.login("operator", org_ref="ge-a")
+    page = page_text(client.get("/operateur/personnes/ines/semaine"))
+    assert row in page and why in page
+
+
+def test_work_not_started_with_an_end_is_said_from_its_first_to_its_last_day(client, world):
+    _place(world, contract="cdd", start_date=date(2027, 1, 4), end_date=date(2027, 2, 26))
+    space = page_text(client.get(f"/mon-cv/{space_token(by_ref(Candidate, 'ines'))}"))
+    assert (
+        "Mardi Pris 8 h par semaine — Boulangerie du Port, GE Bassin Emploi, du 04/01/2027 "
+        "au 26/02/2027" in space
+    )
+    assert "à partir du 04/01/2027, jusqu'au" not in space
+
+
+def test_a_need_fitting_the_hours_freed_by_work_ending_before_it_says_so(world):
+    """20 h on Tuesday until 28/02/2027 leave 4 h today: the 12 h on Monday and Thursday
+    fit at the need's start only, once those 20 h are over."""
+    _place(
+        world, hours=20, contract="cdd", start_date=local_today(), end_date=date(2027, 2, 28),
+        confirm_hours=20,
+    )  # fmt: skip
+    fits = {fit.need.ref: fit.week for fit in fitting_needs(by_ref(Candidate, "ines"))}
+    assert fits["fits"] == (
+        "Son travail de 20 h le mardi (Boulangerie du Port, GE Bassin Emploi) se termine le "
+        "28/02/2027, avant le début du besoin (01/03/2027)."
+    )
+    # Work still running on the need's start is said as before, the ended work after it.
+    _hold(Commitment(hours_per_week=2, days=["mon"], label="Mairie"))
+    fits = {fit.need.ref: fit.week for fit in fitting_needs(by_ref(Candidate, "ines"))}
+    assert fits["fits"] == (
+        "Déjà 2 h le lundi (Mairie) : reste 22 h, libre mardi et jeudi. Son travail de 20 h "
+        "le mardi (Boulangerie du Port, GE Bassin Emploi) se termine le 28/02/2027, avant "
+        "le début du besoin (01/03/2027)."
+    )
+
+
 def test_complete_the_week_leaves_out_a_need_waiting_for_its_owner(world):
     _place(world)
     need = by_ref(Need, "fits")

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from connectences.clock import local_today
 from connectences.cvtheque.history import record_event
 from connectences.cvtheque.status import settle_status
-from connectences.dates import commitment_day_problem, read_typed_date
+from connectences.dates import commitment_day_problem, period_text, read_typed_date
 from connectences.errors import DomainError
 from connectences.matching import week
 from connectences.matching.data import candidate_from_model
@@ -179,7 +179,7 @@ def describe(c: Commitment | CommitmentValues) -> str:
     if c.label:
         text += f" ({c.label})"
     if c.until:
-        text += f", jusqu'au {c.until.strftime('%d/%m/%Y')}"
+        text += f", {period_text(None, c.until)}"
     return text
 
 
@@ -425,10 +425,11 @@ class WeekView:
     def has_commitments(self) -> bool:
         return bool(self.current)
 
-    def starts(self, c: Commitment) -> str:
-        """'à partir du 22/02/2027' for work of ``coming``, empty for work already begun:
-        the lines of commitments under the week say it after their days."""
-        return week.from_text(c.start) if c in self.coming else ""
+    def dates(self, c: Commitment) -> str:
+        """When ``c`` runs (``week.dates_text``): 'à partir du 22/02/2027' for work of
+        ``coming``, 'jusqu'au 30/06/2027' for work with an end, 'du … au …' for both;
+        the lines of commitments under the week say it after their days, as its rows."""
+        return period_text(c.start if c in self.coming else None, c.until)
 
 
 # What the week says of work whose label the reader may not see: another operator's
@@ -459,7 +460,7 @@ def week_view(
                     if label_shown is None or label_shown(c)
                     else f" — {OTHER_WORK}"
                 )
-                + (f", {week.from_text(c.start)}" if week.not_started(c, today) else "")
+                + (f", {when}" if (when := week.dates_text(c, today)) else "")
                 for c in holding
             ]
             rows.append(DayRow(name, taken, "pris"))

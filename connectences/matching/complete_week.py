@@ -45,7 +45,8 @@ class NeedFit:
     score: float
     explanation: list[dict]
     distance_km: float | None
-    week: str | None  # the person's week on the need's start, in French
+    # The person's week on the need's start, and the work ending before it, in French.
+    week: str | None
 
 
 def fitting_needs(candidate: Candidate, session=None) -> list[NeedFit]:
@@ -66,7 +67,7 @@ def fitting_needs(candidate: Candidate, session=None) -> list[NeedFit]:
     # Only the needs that fit are read as models (for the page), by ref.
     models = _needs_by_ref(session, [data.ref for data, *_rest in found])
     fits = [
-        NeedFit(models[data.ref], points, entries, km, week.week_sentence(person, data.start))
+        NeedFit(models[data.ref], points, entries, km, week.start_sentence(person, data))
         for data, points, entries, km in found
         if data.ref in models
     ]

@@ -29,7 +29,8 @@ from sqlalchemy import case, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from connectences.clock import local_today
-from connectences.matching.data import CandidateData, CommitmentData
+from connectences.dates import period_text
+from connectences.matching.data import CandidateData, CommitmentData, NeedData
 from connectences.typography import hours_plain, plural
 from connectences.vocab import DAYS
 
@@ -308,13 +309,25 @@ def not_started(c, on: date) -> bool:
 
 def from_text(start: date) -> str:
     """'à partir du 22/02/2027': when work not started yet begins, as every week says it."""
-    return f"à partir du {start.strftime('%d/%m/%Y')}"
+    return period_text(start, None)
+
+
+def dates_text(c, on: date) -> str:
+    """When the commitment ``c`` (a ``CommitmentData`` or a stored ``Commitment``) runs,
+    as seen on ``on``, as every week's rows and lines say it: 'jusqu'au 30/04/2027' (its
+    last day), 'à partir du 01/03/2027' (not started on ``on``), 'du 01/03/2027 au
+    30/04/2027' (both); empty for open-ended work already begun."""
+    return period_text(c.start if not_started(c, on) else None, c.until)
+
+
+def _work_text(c: CommitmentData) -> str:
+    days = on_days_text(c.days)
+    text = f"{hours_plain(c.hours_per_week)} {days}" if days else hours_plain(c.hours_per_week)
+    return f"{text} ({c.label})" if c.label else text
 
 
 def _commitment_text(c: CommitmentData, on: date) -> str:
-    days = on_days_text(c.days)
-    text = f"{hours_plain(c.hours_per_week)} {days}" if days else hours_plain(c.hours_per_week)
-    text = f"{text} ({c.label})" if c.label else text
+    text = _work_text(c)
     return f"{text} {from_text(c.start)}" if not_started(c, on) else text
 
 
@@ -352,3 +365,36 @@ def week_sentence(cand: CandidateData, on: date) -> str | None:
         [_commitment_text(c, on) for c in current if not_started(c, on)],
     )
     return f"{held} : {left_text(left)}, {free_part}."
+
+
+def over_before(cand: CandidateData, need: NeedData, today: date) -> list[CommitmentData]:
+    """The work running ``today`` that ends before the need's start and that the need
+    fits only once it is over: it takes some of the need's days, or (for the hours) the
+    need asks for more than ``today``'s free hours. Earliest end first. Empty when the
+    need fits the week as it is today (nothing to explain)."""
+    ending = sorted(
+        (
+            c
+            for c in running(cand.commitments, today)
+            if c.until is not None and c.until < need.start
+        ),
+        key=lambda c: c.until,
+    )
+    short = not hours_fit(need.hours_per_week, free_hours(cand, today))
+    return [c for c in ending if short or c.days & need.days]
+
+
+def start_sentence(cand: CandidateData, need: NeedData, today: date | None = None) -> str | None:
+    """The person's week at the need's start (``week_sentence``), and the work taking some
+    of the need's time today that ends before its start (``over_before``), said so: the
+    week as it stands today shows it taken, and the need fits all the same (matching
+    reads free time at the need's start, spec v1.1). 'Son travail de 8 h le mardi (…) se
+    termine le 28/02/2027, avant le début du besoin (01/03/2027).' None with neither."""
+    today = today or local_today()
+    start = need.start.strftime("%d/%m/%Y")
+    parts = [week_sentence(cand, need.start)] + [
+        f"Son travail de {_work_text(c)} se termine le {c.until.strftime('%d/%m/%Y')}, "
+        f"avant le début du besoin ({start})."
+        for c in over_before(cand, need, today)
+    ]
+    return " ".join(p for p in parts if p) or None

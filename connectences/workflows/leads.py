@@ -25,6 +25,7 @@ from connectences.dates import (
     add_months,
     contract_end_problem,
     period_end,
+    period_text,
     placement_end_problem,
     placement_start_problem,
 )
@@ -200,11 +201,7 @@ def _trial_proposal(contract: str, needs: Sequence[Need], start: date, term: dat
 def placement_period(placement: Placement) -> str:
     """When the placement's work runs: "à partir du 04/01/2027", or "du 04/01/2027 au
     31/05/2027" for a fixed-term contract."""
-    start = placement.start_date.strftime("%d/%m/%Y")
-    term = placement_term(placement)
-    if term is None:
-        return f"à partir du {start}"
-    return f"du {start} au {term.strftime('%d/%m/%Y')}"
+    return period_text(placement.start_date, placement_term(placement))
 
 
 def placement_companies(placement: Placement) -> str:
