@@ -1345,6 +1345,28 @@ def test_a_need_fitting_the_hours_freed_by_work_ending_before_it_says_so(world):
     )
 
 
+def test_the_operator_s_fitting_needs_name_its_own_placements_only(client, auth, world):
+    """The lines under each fitting need name the work the person holds, as the week
+    above them: the operator reads « autre emploi » for work that is none of its business
+    (its own placement named), the animateur reads all of it."""
+    _place(world)
+    _hold(Commitment(hours_per_week=2, days=["wed"], label="Pharmacie Centrale"))
+    _hold(Commitment(hours_per_week=4, days=["mon"], label="Mairie", until=date(2027, 2, 28)))
+    auth.login("operator", org_ref="ge-a")
+    page = page_text(client.get("/operateur/personnes/ines/semaine"))
+    assert "Comptabilité fournisseurs — Garage Martin" in page
+    assert "Pharmacie Centrale" not in page and "Mairie" not in page
+    assert (
+        "Déjà 8 h le mardi (Boulangerie du Port, GE Bassin Emploi) et 2 h le mercredi "
+        "(autre emploi) : reste 14 h, libre lundi et jeudi. Son travail de 4 h le lundi "
+        "(autre emploi) se termine le 28/02/2027, avant le début du besoin (01/03/2027)."
+    ) in page
+    auth.logout()
+    auth.login("animateur")
+    page = page_text(client.get("/animateur/cvtheque/ines/semaine"))
+    assert "2 h le mercredi (Pharmacie Centrale)" in page and "4 h le lundi (Mairie)" in page
+
+
 def test_complete_the_week_leaves_out_a_need_waiting_for_its_owner(world):
     _place(world)
     need = by_ref(Need, "fits")

@@ -437,6 +437,14 @@ class WeekView:
 OTHER_WORK = "autre emploi"
 
 
+def label_as_read(
+    c: Commitment, label_shown: Callable[[Commitment], bool] | None = None
+) -> str | None:
+    """``c``'s label as its reader may see it (``label_shown``, None: all of it): its own,
+    or ``OTHER_WORK`` for work that is none of their business."""
+    return c.label if label_shown is None or label_shown(c) else OTHER_WORK
+
+
 def week_view(
     candidate: Candidate,
     today: date | None = None,
@@ -455,11 +463,7 @@ def week_view(
         if holding:
             taken = [
                 f"{hours_plain(c.hours_per_week)} par semaine"
-                + (
-                    (f" — {c.label}" if c.label else "")
-                    if label_shown is None or label_shown(c)
-                    else f" — {OTHER_WORK}"
-                )
+                + (f" — {label}" if (label := label_as_read(c, label_shown)) else "")
                 + (f", {when}" if (when := week.dates_text(c, today)) else "")
                 for c in holding
             ]

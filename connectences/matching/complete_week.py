@@ -9,6 +9,7 @@ could take it in their free time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from connectences import changes, territory
 from connectences.clock import local_today
+from connectences.cvtheque.commitments import label_as_read
 from connectences.extensions import db
 from connectences.kept import kept
 from connectences.matching import week
@@ -32,7 +34,7 @@ from connectences.matching.matches import full_ranking, in_batches
 from connectences.matching.open_bundles import NEED_COLUMNS, POOLED_NEEDS, open_need_bundles
 from connectences.matching.pool import Pooling
 from connectences.matching.score import score_pair
-from connectences.models import Candidate, Need
+from connectences.models import Candidate, Commitment, Need
 from connectences.needs.conditions import workable
 from connectences.workflows import NEED_UNROUTED
 
@@ -49,11 +51,26 @@ class NeedFit:
     week: str | None
 
 
-def fitting_needs(candidate: Candidate, session=None) -> list[NeedFit]:
-    """Open needs the person could take in their free time, best score first."""
+def fitting_needs(
+    candidate: Candidate,
+    session=None,
+    label_shown: Callable[[Commitment], bool] | None = None,
+) -> list[NeedFit]:
+    """Open needs the person could take in their free time, best score first.
+    ``label_shown``: which of the person's work the reader may see named in each need's
+    line (``commitments.label_as_read``, as the week above it; None: all of it)."""
 
     session = session or db.session
     person = candidate_from_model(candidate)
+    # The person as the reader may see their work: the score's explanations and each
+    # need's line name it (a commitment's label weighs nothing in the score).
+    said = replace(
+        person,
+        commitments=tuple(
+            replace(data, label=label_as_read(c, label_shown))
+            for data, c in zip(person.commitments, candidate.commitments, strict=True)
+        ),
+    )
     held = _needs_worked_on(session, candidate)
     found = []
     for data in _open_needs(session):
@@ -62,12 +79,12 @@ def fitting_needs(candidate: Candidate, session=None) -> list[NeedFit]:
         km = territory.distance_km(person.commune, data.commune)
         if not passes_hard_constraints(data, person, km):
             continue
-        points, entries = score_pair(data, person)
+        points, entries = score_pair(data, said)
         found.append((data, points, entries, km))
     # Only the needs that fit are read as models (for the page), by ref.
     models = _needs_by_ref(session, [data.ref for data, *_rest in found])
     fits = [
-        NeedFit(models[data.ref], points, entries, km, week.start_sentence(person, data))
+        NeedFit(models[data.ref], points, entries, km, week.start_sentence(said, data))
         for data, points, entries, km in found
         if data.ref in models
     ]

@@ -27,7 +27,7 @@ def render_complete_week(
     """The page: the person's week, the open needs that fit it, the bundles that would.
     ``label_shown``: which of the person's work the reader may see named
     (``commitments.week_view``; all of it for the staff)."""
-    fits = fitting_needs(candidate)
+    fits = fitting_needs(candidate, label_shown=label_shown)
     pooled = fitting_bundles(candidate)
     bundles = pooled.bundles
     refs = {ref for b in bundles for ref in b.needs}
