@@ -389,12 +389,15 @@ def start_sentence(cand: CandidateData, need: NeedData, today: date | None = Non
     of the need's time today that ends before its start (``over_before``), said so: the
     week as it stands today shows it taken, and the need fits all the same (matching
     reads free time at the need's start, spec v1.1). 'Son travail de 8 h le mardi (…) se
-    termine le 28/02/2027, avant le début du besoin (01/03/2027).' None with neither."""
+    termine le 28/02/2027, avant le début du besoin (01/03/2027).'; with more: 'Son
+    travail de A se termine le …, celui de B le … et celui de C le …, avant le début du
+    besoin (…).' None with neither."""
     today = today or local_today()
-    start = need.start.strftime("%d/%m/%Y")
-    parts = [week_sentence(cand, need.start)] + [
-        f"Son travail de {_work_text(c)} se termine le {c.until.strftime('%d/%m/%Y')}, "
-        f"avant le début du besoin ({start})."
-        for c in over_before(cand, need, today)
-    ]
+    parts = [week_sentence(cand, need.start)]
+    over = over_before(cand, need, today)
+    if over:
+        first, *others = over
+        ends = [f"Son travail de {_work_text(first)} se termine le {first.until:%d/%m/%Y}"]
+        ends += [f"celui de {_work_text(c)} le {c.until:%d/%m/%Y}" for c in others]
+        parts.append(f"{join_fr(ends)}, avant le début du besoin ({need.start:%d/%m/%Y}).")
     return " ".join(p for p in parts if p) or None
