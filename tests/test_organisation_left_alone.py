@@ -305,14 +305,14 @@ def test_another_role_cannot_disable_a_member(client, auth, world):
     assert member.active is True and _unattended() == []
 
 
-def test_two_admins_disabling_the_last_two_members_at_once_tell_it_once(
-    app, auth, world, monkeypatch
-):
-    """Finding: each disabling counted the other member as still working (neither was
-    committed when both counted), so neither told anyone the operator was left alone.
-    The counts wait here for each other (the barrier, given up after two seconds): with
-    the members' lock, the second disabling waits for the first to be committed and
-    counts nobody left."""
+def _two_admins_at_once(app, auth, world, monkeypatch, change) -> None:
+    """Two admins at the same moment each ``change`` (``unattended.disable_account`` or
+    ``change_account_role`` with the session, the address and the actor) one of the last
+    two working members of the operator holding three live leads: it is told once. The
+    counts wait here for each other (the barrier, given up after two seconds): with the
+    members' lock, the second change waits for the first to be committed and counts
+    nobody left; without it, each counted the other member as still working (neither was
+    committed when both counted), and nobody was told."""
     anne, member = world
     other = auth.create("operator", org_ref="ge", email="paul@ge.example")
     admins = [auth.create("admin").id, auth.create("admin").id]
@@ -329,23 +329,53 @@ def test_two_admins_disabling_the_last_two_members_at_once_tell_it_once(
 
     monkeypatch.setattr(unattended, "without_working_member", counted_together)
 
-    def disable(actor_id: int, email: str):
+    def run(actor_id: int, email: str):
         with app.app_context():
             session = db.session.session_factory()
             try:
-                stopped = unattended.disable_account(
-                    session, email, actor=session.get(User, actor_id)
-                )
+                stopped = change(session, email, session.get(User, actor_id))
                 said = stopped.left_alone.notice if stopped.left_alone else None
                 session.commit()
                 return said
             finally:
                 session.close()
 
-    outcomes = at_once(*(lambda pair=pair: disable(*pair) for pair in zip(admins, targets)))
+    outcomes = at_once(*(lambda pair=pair: run(*pair) for pair in zip(admins, targets)))
     assert not any(isinstance(outcome, Exception) for outcome in outcomes), outcomes
     assert outcomes.count(None) == 1
     (said,) = [outcome for outcome in outcomes if outcome is not None]
     assert said.startswith(SAID)
     assert len(_unattended()) == 1
-    assert db.session.scalar(select(User.active).where(User.email == other.email)) is False
+
+
+def test_two_admins_disabling_the_last_two_members_at_once_tell_it_once(
+    app, auth, world, monkeypatch
+):
+    _two_admins_at_once(
+        app,
+        auth,
+        world,
+        monkeypatch,
+        lambda session, email, actor: unattended.disable_account(session, email, actor=actor),
+    )
+    assert db.session.scalar(select(User.active).where(User.email == "paul@ge.example")) is False
+
+
+def test_two_admins_moving_the_last_two_members_at_once_tell_it_once(app, auth, world, monkeypatch):
+    """As for disabling: each member moved out of the operator, to a partner, at the same
+    moment as the other. (To another role than animateur: one becoming an animateur
+    changes the public home, whose generation bump happens to make the second change
+    wait for the first.)"""
+    _two_admins_at_once(
+        app,
+        auth,
+        world,
+        monkeypatch,
+        lambda session, email, actor: unattended.change_account_role(
+            session, email, "partner", "ft", actor=actor
+        ),
+    )
+    moved = db.session.scalars(
+        select(User.role).where(User.email.in_(["olivia@ge.example", "paul@ge.example"]))
+    )
+    assert sorted(moved) == ["partner", "partner"]
