@@ -58,7 +58,7 @@ class InvalidName(DomainError):
     """Not a name (a link, an address, signs, too long); the message is French."""
 
 
-def clean_email(text: Any, *, required: bool = False) -> str | None:
+def clean_email(text: Any, *, required: bool = False, to_find: bool = False) -> str | None:
     """The address in its stored form: checked, normalised, lower case; None when empty
     (``InvalidEmail`` instead when ``required``).
 
@@ -72,6 +72,10 @@ def clean_email(text: Any, *, required: bool = False) -> str | None:
     refuses the mail, so the person would never receive the platform's link. An accented
     domain ("exémple.fr") is accepted as typed: it has an ASCII form (IDNA), which the
     sender uses (``mail.sender.smtp_address``).
+
+    ``to_find``: the address of someone already stored, looked up (an account, a person,
+    a company's owner), takes an accented name before the @ as it was stored before the
+    rule (an old import): what is stored is found; a new entry never passes it.
     """
     typed = str(text or "").strip()
     if not typed:
@@ -85,7 +89,7 @@ def clean_email(text: Any, *, required: bool = False) -> str | None:
             f"« {typed[:100]} » n'est pas une adresse e-mail valide "
             "(exemple : prenom.nom@exemple.fr)."
         ) from None
-    if not checked.local_part.isascii():
+    if not to_find and not checked.local_part.isascii():
         signs = "".join(dict.fromkeys(c for c in checked.local_part if not c.isascii()))
         raise AccentedEmail(
             f"L'adresse « {typed[:100]} » contient avant le @ des caractères accentués ou "
@@ -103,11 +107,12 @@ def email_refusal(refusal: InvalidEmail, usual: str) -> str:
     return refusal.message if isinstance(refusal, AccentedEmail) else usual
 
 
-def read_email(text: Any, usual: str) -> tuple[str | None, str | None]:
+def read_email(text: Any, usual: str, *, to_find: bool = False) -> tuple[str | None, str | None]:
     """The address required by a form: its stored form and None, or None and the words
-    refusing it (``usual`` when nothing or no address was typed, see ``email_refusal``)."""
+    refusing it (``usual`` when nothing or no address was typed, see ``email_refusal``;
+    ``to_find``: see ``clean_email``)."""
     try:
-        return clean_email(text, required=True), None
+        return clean_email(text, required=True, to_find=to_find), None
     except InvalidEmail as refusal:
         return None, email_refusal(refusal, usual)
 
@@ -215,13 +220,14 @@ _AS_TEXT = (
 
 
 def email_key(email: str | None) -> str | None:
-    """Comparison form of an address: its stored form (``clean_email``) when it is one,
-    else trimmed and lower case (what was typed may still be compared); None when empty.
+    """Comparison form of an address: its stored form (``clean_email``, ``to_find``: an
+    accented name before the @ stored before the rule is found) when it is one, else
+    trimmed and lower case (what was typed may still be compared); None when empty.
 
     (Gmail dots are kept on purpose: other providers treat them as significant.)
     """
     try:
-        return clean_email(email)
+        return clean_email(email, to_find=True)
     except InvalidEmail:
         return str(email).strip().lower() or None
 

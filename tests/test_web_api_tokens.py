@@ -52,6 +52,9 @@ def test_an_admin_creates_a_token_sees_its_secret_once_and_it_works(client, auth
     [
         ({"owner_email": "personne@exemple.fr", "name": "Outil"}, "owner_email", "Aucun compte"),
         ({"owner_email": "", "name": "Outil"}, "owner_email", "obligatoire"),
+        # Not an address: no account has it, said next to the field (the lookup's
+        # refusal of an invalid address named no field of this form).
+        ({"owner_email": "pas-une-adresse", "name": "Outil"}, "owner_email", "Aucun compte"),
         ({"name": ""}, "name", "obligatoire"),
         ({"name": "Outil", "days": "9999"}, "days", "entre 1 et 365"),
         ({"name": "Outil", "days": "beaucoup"}, "days", "entre 1 et 365"),

@@ -17,8 +17,8 @@ from connectences.accounts.scope import API_ROLES
 from connectences.accounts.users import (
     AccountError,
     invitation_pending,
-    normalise_email,
     organisation_named,
+    stored_account,
 )
 from connectences.models import ApiToken, AuditLog, User
 from connectences.models.base import utcnow
@@ -104,7 +104,7 @@ def issue_token(
         errors["name"] = too
     if days is None or not 1 <= days <= MAX_DAYS:
         errors["days"] = f"Choisissez une durée de validité entre 1 et {MAX_DAYS} jours."
-    owner = session.scalar(select(User).where(User.email == normalise_email(owner_email or "")))
+    owner = stored_account(session, owner_email)
     if owner is None:
         errors["owner_email"] = "Aucun compte n'a cette adresse e-mail."
     elif not owner.active:

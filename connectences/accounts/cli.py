@@ -194,5 +194,5 @@ def invite_command(email: str, role: str, org_ref: str | None) -> None:
     except users.AccountError as error:
         _fail(error.message)
         return
-    click.echo(f"Invitation créée pour {users.normalise_email(email)}.")
+    click.echo(f"Invitation créée pour {users.email_key(email)}.")
     click.echo(users.invitation_link(token))

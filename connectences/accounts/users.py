@@ -379,9 +379,11 @@ def invite(
 ) -> str:
     """Create (or reuse, while it has no password) an account and a single-use,
     expiring invitation. Returns the token; only its SHA-256 is stored."""
-    address = normalise_email(email)
+    # An account already stored is found as stored (an accented name before the @, from
+    # before the rule); a new one takes the rule of every new address.
+    user = stored_account(session, email)
+    address = user.email if user is not None else normalise_email(email)
     check_role(role)
-    user = session.scalar(select(User).where(User.email == address))
     now = utcnow()
     if user is None:
         user = create_user(session, address, role, org_ref=org_ref, actor=invited_by)
@@ -439,7 +441,7 @@ def queue_invitation_mail(session: Session, email: str, token: str) -> None:
     queue_mail(
         session,
         kind=MailKind.ACCOUNT_INVITATION,
-        to=normalise_email(email),
+        to=email_key(email),
         # queue_mail puts the platform's name before every subject: not twice.
         subject="Votre invitation",
         body_text=(
@@ -526,11 +528,7 @@ def request_password_reset(session: Session, email: str, ip: str | None = None) 
     way, so the page tells nobody whether an address has an account. Earlier unused
     reset links stop working.
     """
-    try:
-        address = normalise_email(email) if email else ""
-    except AccountError:
-        return None  # not an address: same neutral answer as an unknown one
-    user = session.scalar(select(User).where(User.email == address)) if address else None
+    user = stored_account(session, email)  # not an address: none, as an unknown one
     if user is None or not user.active or not user.password_hash:
         return None
     now = utcnow()
@@ -621,11 +619,18 @@ def accept_invitation(session: Session, token: str, password: str, ip: str | Non
     return user
 
 
+def stored_account(session: Session, email: str | None) -> User | None:
+    """The account of ``email`` as stored (compared as ``email_key``: an accented name
+    before the @ stored before the rule is found too), or None."""
+    address = email_key(email)
+    return session.scalar(select(User).where(User.email == address)) if address else None
+
+
 def user_by_email(session: Session, email: str) -> User:
-    """The account of ``email`` (compared as ``email_key``); AccountError (French) when none."""
-    address = email_key(email) or ""
-    user = session.scalar(select(User).where(User.email == address)) if address else None
+    """The account of ``email`` (``stored_account``); AccountError (French) when none."""
+    user = stored_account(session, email)
     if user is None:
+        address = email_key(email)
         raise AccountError(f"Aucun compte n'existe pour l'adresse {address or '(vide)'}.")
     return user
 

@@ -36,6 +36,7 @@ from connectences.accounts.audit import export_count as audit_export_count
 from connectences.accounts.audit import export_rows as audit_export_rows
 from connectences.accounts.passwords import is_closed
 from connectences.accounts.users import ACCOUNT_STATES, AccountFilters, accounts_query
+from connectences.contacts import email_key
 from connectences.dates import read_date
 from connectences.extensions import db
 from connectences.ids import read_id
@@ -146,7 +147,7 @@ def invite():
             form.org_ref.data or None,
             current_user._get_current_object(),
         )
-        email = accounts.normalise_email(form.email.data)
+        email = email_key(form.email.data)
         accounts.queue_invitation_mail(db.session, email, token)
         db.session.commit()
     except accounts.AccountError as refusal:
