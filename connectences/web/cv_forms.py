@@ -298,9 +298,10 @@ class LinkRequestForm(Form):
     submit = SubmitField("Recevoir mon lien")
 
     def validate_email(self, field) -> None:
-        # Only whether it is an address: whether it is known is never said.
+        # Only whether it is an address: whether it is known is never said. A profile
+        # stored with an accented name before the @ (before the rule) is found too.
         try:
-            contacts.clean_email(field.data, required=True)
+            contacts.clean_email(field.data, required=True, to_find=True)
         except contacts.InvalidEmail as exc:
             raise ValidationError(exc.message) from None
 

@@ -31,6 +31,15 @@ def valid_email(form, field) -> None:
         raise ValidationError(email_refusal(refusal, INVALID_EMAIL)) from None
 
 
+def valid_email_to_find(form, field) -> None:
+    """``valid_email`` for an address that finds someone stored (a reset link asked
+    for): an accented name before the @, stored before the rule, is found too."""
+    try:
+        clean_email(field.data, to_find=True)
+    except InvalidEmail as refusal:
+        raise ValidationError(email_refusal(refusal, INVALID_EMAIL)) from None
+
+
 class Form(FlaskForm):
     """The platform's forms: WTForms' own messages ("Not a valid choice.") in French, from
     WTForms' translations (``WTF_I18N_ENABLED`` is off: no Flask-Babel here)."""
@@ -71,7 +80,7 @@ class LoginForm(Form):
 class ResetRequestForm(Form):
     email = EmailField(
         "Adresse e-mail de votre compte",
-        validators=[DataRequired(REQUIRED), Length(max=254), valid_email],
+        validators=[DataRequired(REQUIRED), Length(max=254), valid_email_to_find],
         render_kw={"autocomplete": "username"},
     )
 

@@ -709,8 +709,12 @@ def renew():
     if request.method == "GET":
         return render_template("needs/owner_link.html", email="", error=None)
     typed = (request.form.get("email") or "").strip()
+    # An owner's address stored with an accented name before the @ (before the rule) is
+    # found too.
     email, invalid = read_email(
-        typed, "Indiquez une adresse e-mail valide (par exemple prenom.nom@exemple.fr)."
+        typed,
+        "Indiquez une adresse e-mail valide (par exemple prenom.nom@exemple.fr).",
+        to_find=True,
     )
     refusal = throttle.mail_form_refusal(db.session, "lien", request.remote_addr)
     if refusal is not None or email is None:
