@@ -112,6 +112,22 @@ def test_an_inverted_date_range_is_a_filter_error(client, logged):
     response = client.get("/admin/journal?du=2026-12-01&au=2026-01-01")
     assert response.status_code == 400
     assert "précède la date de début" in error_of(response, "au")
+    # Both dates are given back as typed, to swap them (the end was emptied: the admin
+    # was told to swap two dates of which the page showed one).
+    page = response.get_data(as_text=True)
+    assert 'name="du" value="2026-12-01"' in page
+    assert 'name="au" value="2026-01-01"' in page
+
+
+def test_a_searched_text_too_long_is_told_not_cut(client, logged):
+    """Finding: 300 characters typed in « Qui » (the field takes any length) were cut to
+    254 without a word, the search then running on a part of what was typed."""
+    response = client.get("/admin/journal?qui=" + "a" * 300)
+    assert response.status_code == 400
+    assert "254 caractères (300 saisis)" in error_of(response, "qui")
+    assert 'value="' + "a" * 300 + '"' in response.get_data(as_text=True)
+    assert client.get("/admin/journal/export.csv?qui=" + "a" * 300).status_code == 400
+    assert client.get("/admin/journal?qui=" + "a" * 254).status_code == 200
 
 
 @pytest.mark.parametrize(

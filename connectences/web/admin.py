@@ -46,7 +46,7 @@ from connectences.models import ApiToken, User
 from connectences.models.base import utcnow
 from connectences.organisations import unattended
 from connectences.territory import PAYS_EPCIS
-from connectences.typography import plural
+from connectences.typography import plural, too_long
 from connectences.vocab import ROLES
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import commit_or_refuse
@@ -503,6 +503,12 @@ def _audit_filters() -> tuple[AuditFilters, dict[str, str]]:
     field that could not be read (that field then does not filter)."""
     args = request.args
     errors: dict[str, str] = {}
+    # A text past the limit (typed or pasted: the field has no maxlength) is told, not
+    # cut without a word to search a part of what was typed.
+    who = (args.get("qui") or "").strip()
+    if too := too_long("Le texte cherché", who, MAX_FILTER_TEXT):
+        errors["qui"] = too
+        who = ""
     action = args.get("action", "")
     if action and action not in ACTION_LABELS:
         errors["action"] = "Action inconnue : choisissez-la dans la liste."
@@ -533,7 +539,7 @@ def _audit_filters() -> tuple[AuditFilters, dict[str, str]]:
         errors["au"] = "La date de fin précède la date de début : inversez-les."
         dates["au"] = None
     filters = AuditFilters(
-        who=(args.get("qui") or "").strip()[:MAX_FILTER_TEXT],
+        who=who,
         action=action,
         entity=entity,
         entity_id=entity_id,
