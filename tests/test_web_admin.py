@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from connectences.extensions import db
-from connectences.models import AuditLog, OutboxMessage
+from connectences.models import AuditLog, OutboxMessage, User
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import page_text
+from tests.helpers import error_of, page_text
 
 
 def _failed(to: str, error: str = "550 5.1.1 mailbox unknown") -> OutboxMessage:
@@ -468,3 +468,14 @@ def test_other_roles_cannot_send_an_invitation_again(client, auth, role):
     auth.login(role)
     assert client.post(f"/admin/utilisateurs/{user.id}/reinviter").status_code == 403
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_an_invitation_with_no_address_and_no_role_tells_both_at_once(client, auth):
+    """Finding: « pas-une-adresse » without a role was told only « Choisissez un rôle » ;
+    the role chosen, the form came back a second time for the address."""
+    auth.login("admin")
+    response = client.post("/admin/invitations", data={"email": "pas-une-adresse", "role": ""})
+    assert response.status_code == 422
+    assert "adresse e-mail valide" in error_of(response, "email")
+    assert "Choisissez un rôle" in error_of(response, "role")
+    assert db.session.scalar(select(User.id).where(User.email == "pas-une-adresse")) is None

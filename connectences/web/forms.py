@@ -32,8 +32,9 @@ def valid_email(form, field) -> None:
 
 
 def valid_email_to_find(form, field) -> None:
-    """``valid_email`` for an address that finds someone stored (a reset link asked
-    for): an accented name before the @, stored before the rule, is found too."""
+    """``valid_email`` for an address that may find someone stored (a reset link asked
+    for, an invitation): an accented name before the @, stored before the rule, is
+    found too."""
     try:
         clean_email(field.data, to_find=True)
     except InvalidEmail as refusal:
@@ -147,8 +148,12 @@ def _organisation_field() -> UnboundField:
 
 
 class InviteForm(Form):
+    # An address that is none is told with the other fields' errors, not after them
+    # (``to_find``: a pending account stored before the rule is invited again; a new
+    # accented one is refused by ``accounts.invite``, next to this field too).
     email = EmailField(
-        "Adresse e-mail de la personne", validators=[DataRequired(REQUIRED), Length(max=254)]
+        "Adresse e-mail de la personne",
+        validators=[DataRequired(REQUIRED), Length(max=254), valid_email_to_find],
     )
     role = _role_field()
     org_ref = _organisation_field()
