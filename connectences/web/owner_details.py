@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import flash, render_template, request
+from flask import request
 
 from connectences import territory
 from connectences.extensions import db
 from connectences.models import Company
 from connectences.prospection.companies import (
     DETAIL_FIELDS,
-    CompanyError,
     detail_fields,
     update_details,
     validate_details,
@@ -24,8 +23,8 @@ from connectences.prospection.companies import (
 from connectences.prospection.pressure import details_held
 from connectences.typography import of_company
 from connectences.web.actions import changed_meanwhile
-from connectences.web.forms import back_after_success, errors_for
-from connectences.workflows import ChangedMeanwhile, unchanged_since_read
+from connectences.web.owner_preferences import company_form_page
+from connectences.workflows import unchanged_since_read
 
 # The form's labels, in the order of the page (its error summary lists them so).
 DETAIL_LABELS = {
@@ -100,46 +99,27 @@ def _communes(company: Company) -> list[tuple[str, str]]:
 def details_page(
     company: Company, *, email: str, actor, action: str, back: str, expired: str | None = None
 ):
-    """GET: the form, filled with what is stored; POST: the details recorded as corrected
-    by the company's owner (``email``; ``actor``: their account, None for the link), then
-    back to ``back`` with a word; a refusal shows the form again as sent, nothing changed.
-    ``expired``: why the form sent was refused before this view (its security token,
-    ``errors.CSRF_RETRY``): shown again as sent, with its read stamps, and nothing done."""
-    errors: dict[str, str] = {}
-    typed = _stored(company)
-    read = {"lu_le": "", "lu_valeurs": ""}
-    if expired is not None:
-        typed = typed_details(request.form)
-        read = {name: request.form.get(name, "")[:64] for name in read}
-        errors = {"_": expired}
-    elif request.method == "POST":
-        typed = typed_details(request.form)
-        try:
-            changed = save_details(company, request.form, actor=actor, said_by_owner=email)
-        except (CompanyError, ChangedMeanwhile) as refusal:
-            db.session.rollback()
-            errors = errors_for(refusal, {field: field for field in DETAIL_FIELDS})
-        else:
-            db.session.commit()
-            of = of_company(company.name)
-            flash(
-                f"Les coordonnées {of} sont enregistrées."
-                if changed
-                else f"Rien n'a changé dans les coordonnées {of}.",
-                "success",
-            )
-            return back_after_success(back)
-    page = render_template(
-        "companies/details.html",
-        company=company,
-        typed=typed,
-        errors=errors,
-        labels=DETAIL_LABELS,
-        communes=_communes(company),
+    """The details recorded as corrected by the company's owner (``email``; ``actor``:
+    their account, None for the link), through ``owner_preferences.company_form_page``."""
+
+    def save() -> str:
+        changed = save_details(company, request.form, actor=actor, said_by_owner=email)
+        of = of_company(company.name)
+        if changed:
+            return f"Les coordonnées {of} sont enregistrées."
+        return f"Rien n'a changé dans les coordonnées {of}."
+
+    return company_form_page(
+        company,
+        stored=_stored(company),
+        typed_from=typed_details,
+        save=save,
+        fields=DETAIL_FIELDS,
+        template="companies/details.html",
         action=action,
         back=back,
+        expired=expired,
+        labels=DETAIL_LABELS,
+        communes=_communes(company),
         edits=DETAIL_FIELDS,
-        read=read,
     )
-    status = 400 if expired is not None else 422 if errors else 200
-    return page, status, {"Cache-Control": "no-store"}

@@ -5,7 +5,7 @@ préférences de contact"): the same for the space opened by a signed link
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from flask import flash, render_template, request
 
@@ -63,50 +63,86 @@ def save_preferences(
     return typed
 
 
-def preferences_page(
-    company: Company, *, email: str, actor, action: str, back: str, expired: str | None = None
+def company_form_page(
+    company: Company,
+    *,
+    stored: dict,
+    typed_from: Callable[[Mapping[str, str]], dict],
+    save: Callable[[], str],
+    fields: Iterable[str],
+    template: str,
+    action: str,
+    back: str,
+    expired: str | None = None,
+    **context,
 ):
-    """GET: the form, filled with what is stored; POST: the preferences recorded as said
-    by the company's owner (``email``; ``actor``: their account, None for the link), then
-    back to ``back`` with a word; a refusal shows the form again as sent, nothing changed.
-    ``expired``: why the form sent was refused before this view (its security token,
-    ``errors.CSRF_RETRY``): shown again as sent, with its read stamps, and nothing done."""
+    """An owner's form about their company (its preferences, its details): GET, the form
+    filled with what is ``stored``; POST, ``save()`` (which records what the form sends
+    and answers the word of success), then back to ``back`` with that word; a refusal
+    (``CompanyError``, ``ChangedMeanwhile``) shows the form again as sent
+    (``typed_from``), its errors beside ``fields``, nothing changed. ``expired``: why the
+    form sent was refused before this view (its security token, ``errors.CSRF_RETRY``):
+    shown again as sent, with its read stamps, and nothing done."""
     errors: dict[str, str] = {}
-    typed = {
-        "do_not_solicit": company.do_not_solicit,
-        "newsletter_consent": company.newsletter_consent,
-        "max_contacts_per_month": company.max_contacts_per_month,
-    }
+    typed = stored
     # The read stamps the form carries: empty, the company's as read now.
     read = {"lu_le": "", "lu_valeurs": ""}
     if expired is not None:
-        typed = typed_preferences(request.form)
+        typed = typed_from(request.form)
         read = {name: request.form.get(name, "")[:64] for name in read}
         errors = {"_": expired}
     elif request.method == "POST":
-        typed = typed_preferences(request.form)
+        typed = typed_from(request.form)
         try:
-            save_preferences(company, request.form, actor=actor, said_by_owner=email)
+            words = save()
         except (CompanyError, ChangedMeanwhile) as refusal:
             db.session.rollback()
-            errors = errors_for(refusal, {"max_contacts_per_month": "max_contacts_per_month"})
+            errors = errors_for(refusal, {field: field for field in fields})
         else:
             db.session.commit()
-            flash(_saved_words(company), "success")
+            flash(words, "success")
             return back_after_success(back)
     page = render_template(
-        "companies/preferences.html",
+        template,
         company=company,
         typed=typed,
         errors=errors,
-        cap_range=CAP_RANGE,
         action=action,
         back=back,
-        edits=PREFERENCE_EDITS,
         read=read,
+        **context,
     )
     status = 400 if expired is not None else 422 if errors else 200
     return page, status, {"Cache-Control": "no-store"}
+
+
+def preferences_page(
+    company: Company, *, email: str, actor, action: str, back: str, expired: str | None = None
+):
+    """The preferences recorded as said by the company's owner (``email``; ``actor``:
+    their account, None for the link), through :func:`company_form_page`."""
+
+    def save() -> str:
+        save_preferences(company, request.form, actor=actor, said_by_owner=email)
+        return _saved_words(company)
+
+    return company_form_page(
+        company,
+        stored={
+            "do_not_solicit": company.do_not_solicit,
+            "newsletter_consent": company.newsletter_consent,
+            "max_contacts_per_month": company.max_contacts_per_month,
+        },
+        typed_from=typed_preferences,
+        save=save,
+        fields=("max_contacts_per_month",),
+        template="companies/preferences.html",
+        action=action,
+        back=back,
+        expired=expired,
+        cap_range=CAP_RANGE,
+        edits=PREFERENCE_EDITS,
+    )
 
 
 def contact_now(contact: CompanyContact) -> str:
