@@ -149,39 +149,48 @@ def register_errors(app: Flask) -> None:
     def _csrf_error(error: CSRFError):
         if request.method != "POST" or wants_json():
             return render_error(400, CSRF_MESSAGE)
-        retry = CSRF_RETRY.get(request.endpoint or "")
-        if retry is not None:
-            try:
-                return retry(CSRF_RETRY_MESSAGE)
-            except HTTPException as refusal:  # the page refused (a link expired, a login)
-                return refusal.response if refusal.response is not None else _http_error(refusal)
-        if current_user.is_authenticated:
-            page = held.hold_sent_form(held.FORM_EXPIRED)
-            if page is not None:
-                return redirect(page, 303)
-        elif session.get(ACCOUNT_KEY) and not is_public_endpoint(app, request.endpoint):
+        given_back = _form_given_back(CSRF_RETRY_MESSAGE, held.FORM_EXPIRED)
+        if given_back is not None:
+            return given_back
+        if (
+            not current_user.is_authenticated
+            and session.get(ACCOUNT_KEY)
+            and not is_public_endpoint(app, request.endpoint)
+        ):
             # The login session has ended too: as for any form sent after it ended.
             return login_manager.unauthorized()
         return render_error(400, CSRF_MESSAGE)
+
+    def _form_given_back(message: str, reason: str, *, status: int | None = None, own_refusal=True):
+        """What a form refused before its view gives back, so that nothing typed is lost:
+        a public form shown again filled in by its ``CSRF_RETRY`` view, ``message`` on top
+        (answering ``status`` when given), or a logged-in person's form held (``reason``)
+        and its page opened again filled in; None otherwise. A retry view that refuses (a
+        link expired, a login) answers its own refusal, or None without ``own_refusal``."""
+        retry = CSRF_RETRY.get(request.endpoint or "")
+        if retry is not None:
+            try:
+                page = make_response(retry(message))
+            except HTTPException as refusal:
+                if not own_refusal:
+                    return None
+                return refusal.response if refusal.response is not None else _http_error(refusal)
+            if status is not None:
+                page.status_code = status
+            return page
+        if current_user.is_authenticated:
+            page = held.hold_sent_form(reason)
+            if page is not None:
+                return redirect(page, 303)
+        return None
 
     @app.errorhandler(NulInForm)
     def _nul_in_form(error: NulInForm):
         if request.path.startswith(PROBLEM_PREFIX) or wants_json():
             return render_error(400)
         form_without_nul()
-        retry = CSRF_RETRY.get(request.endpoint or "")
-        if retry is not None:
-            try:
-                page = make_response(retry(NUL_RETRY_MESSAGE))
-            except HTTPException as refusal:  # the page refused (a link expired, a login)
-                return refusal.response if refusal.response is not None else _http_error(refusal)
-            page.status_code = 400
-            return page
-        if current_user.is_authenticated:
-            page = held.hold_sent_form(held.INVISIBLE_REMOVED)
-            if page is not None:
-                return redirect(page, 303)
-        return render_error(400, NUL_MESSAGE)
+        given_back = _form_given_back(NUL_RETRY_MESSAGE, held.INVISIBLE_REMOVED, status=400)
+        return given_back if given_back is not None else render_error(400, NUL_MESSAGE)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
@@ -216,19 +225,8 @@ def register_errors(app: Flask) -> None:
         held and its page opened again filled in; None otherwise."""
         if request.method != "POST" or wants_json() or request.path.startswith(PROBLEM_PREFIX):
             return None
-        retry = CSRF_RETRY.get(request.endpoint or "")
-        if retry is not None:
-            try:
-                page = make_response(retry(held.NOTICES[held.DATABASE_BUSY]))
-            except HTTPException:
-                return None
-            page.status_code = 503
-            return page
-        if current_user.is_authenticated:
-            page = held.hold_sent_form(held.DATABASE_BUSY)
-            if page is not None:
-                return redirect(page, 303)
-        return None
+        notice = held.NOTICES[held.DATABASE_BUSY]
+        return _form_given_back(notice, held.DATABASE_BUSY, status=503, own_refusal=False)
 
     @app.errorhandler(InternalServerError)
     def _server_error(error: InternalServerError):
