@@ -19,6 +19,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from connectences.clock import local_today
+from connectences.cvtheque.status import status_label
 from connectences.extensions import db
 from connectences.matching.complete_week import fitting_needs
 from connectences.models import Candidate, Commitment, Lead, Need
@@ -196,7 +198,9 @@ def test_operator_places_8_hours_and_the_animateur_completes_the_week_on_a_phone
     expect(page.get_by_role("heading", level=1)).to_have_text(
         f"Compléter la semaine {of_name(story.person_name)}"
     )
-    expect(page.locator("main .status")).to_have_text("En mission")
+    # Placed from the need's first day: until it comes, the status says when work starts.
+    ahead = story.start if story.start > local_today() else None
+    expect(page.locator("main .status")).to_have_text(status_label("en_mission", ahead))
     blocking = check(page, "temps-partage-completer-operateur-390", "Compléter (opérateur)")
     assert not blocking, describe(blocking)
 
