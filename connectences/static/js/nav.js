@@ -68,6 +68,44 @@
   });
 })();
 
+/* A table's box (``.table-wrap``, a region) scrolls sideways when its table is wider
+   than the page shows: it is then a Tab stop, so that a keyboard user can scroll it
+   with the arrows. A box that scrolls nothing (its table whole, or as cards on a phone:
+   ``table.stack``) is no Tab stop: one that does nothing is noise. Checked on load and
+   whenever the box or its table changes size (the window, a row unfolding). Without
+   JavaScript every box stays a Tab stop (the templates' tabindex). */
+(function () {
+  "use strict";
+  var boxes = document.querySelectorAll('.table-wrap[role="region"]');
+  function update(box) {
+    if (box.scrollWidth > box.clientWidth) {
+      box.setAttribute("tabindex", "0");
+    } else if (box !== document.activeElement) {
+      box.removeAttribute("tabindex");
+    }
+  }
+  Array.prototype.forEach.call(boxes, function (box) {
+    update(box);
+    // The box that has the focus keeps it while it is there, however wide the table.
+    box.addEventListener("blur", function () { update(box); });
+  });
+  if (window.ResizeObserver) {
+    var observer = new ResizeObserver(function (entries) {
+      entries.forEach(function (entry) {
+        update(entry.target.closest(".table-wrap"));
+      });
+    });
+    Array.prototype.forEach.call(boxes, function (box) {
+      observer.observe(box);
+      Array.prototype.forEach.call(box.children, function (child) { observer.observe(child); });
+    });
+  } else {
+    window.addEventListener("resize", function () {
+      Array.prototype.forEach.call(boxes, update);
+    });
+  }
+})();
+
 /* Printing a page prints its folded sections too. */
 (function () {
   "use strict";
