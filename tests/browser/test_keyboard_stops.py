@@ -1,11 +1,12 @@
 """Where the keyboard's focus stops, at 390 and 1280 px: a table's box is a Tab stop only
-when it scrolls sideways."""
+when it scrolls sideways, and an error summary the page opens on (a form sent to
+"#erreurs") shows its focus ring whole."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.browser.support import DESKTOP, PHONE, check, describe, open_as
+from tests.browser.support import DESKTOP, PHONE, check, describe, log_in, open_as, path_of
 
 pytestmark = pytest.mark.browser
 
@@ -77,3 +78,50 @@ def test_a_table_box_becomes_a_tab_stop_when_the_window_narrows(page, live_serve
     page.keyboard.press("Tab")
     page.wait_for_function("b => !b.hasAttribute('tabindex')", arg=box.element_handle())
     assert not blocking, describe(blocking)
+
+
+# The summary's focus ring (outline and its offset, or the shadow around it): how far
+# above the summary's box it is drawn, in px.
+RING_TOP = """(element) => {
+  const style = getComputedStyle(element);
+  const outline = parseFloat(style.outlineOffset) + parseFloat(style.outlineWidth);
+  const shadow = Math.max(0, ...(style.boxShadow.match(/-?[\\d.]+px/g) || [])
+      .map(parseFloat));
+  return element.getBoundingClientRect().top - Math.max(outline, shadow);
+}"""
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["390", "1280"])
+def test_an_error_summary_opened_at_its_anchor_shows_its_focus_ring_whole(page, live_server, size):
+    # The journal's search sent to "#erreurs" with a period ending before it starts: the
+    # page opened with the summary's top edge at the very top of the screen, its focus
+    # ring cut off above it.
+    open_as(page, live_server, "admin", size, path_of(live_server, "admin.audit_log"))
+    page.locator("#du").fill("2026-12-01")
+    page.locator("#au").fill("2026-11-01")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Chercher").click()
+    page.wait_for_load_state("load")
+    summary = page.locator("#erreurs")
+    page.wait_for_function("() => document.activeElement.id === 'erreurs'")
+    assert page.evaluate("scrollY") > 0  # the page did open at the summary
+    assert summary.evaluate(RING_TOP) >= 0
+
+    # The invitation form of the administration's home, sent to "#erreurs-invitation".
+    page.goto(live_server.url + path_of(live_server, "admin.index"))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer l'invitation").click()
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => document.activeElement.id === 'erreurs-invitation'")
+    assert page.evaluate("scrollY") > 0
+    assert page.locator("#erreurs-invitation").evaluate(RING_TOP) >= 0
+
+
+def test_the_focus_ring_of_a_summary_is_measured_where_it_is_drawn(page, live_server):
+    # The measure above sees a cut ring: a summary scrolled to the screen's very top.
+    log_in(page, live_server, "admin")
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + path_of(live_server, "admin.audit_log") + "?du=x")
+    summary = page.locator("#erreurs")
+    summary.evaluate("e => window.scrollTo(0, scrollY + e.getBoundingClientRect().top)")
+    assert summary.evaluate(RING_TOP) < 0
