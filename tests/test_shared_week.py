@@ -16,7 +16,7 @@ from connectences.cvtheque.consent import space_token
 from connectences.exchange import export_document, validate
 from connectences.extensions import db
 from connectences.matching import week
-from connectences.matching.complete_week import fitting_needs
+from connectences.matching.complete_week import fitting_needs, people_with_free_time
 from connectences.matching.data import candidate_from_model
 from connectences.matching.matches import match_need
 from connectences.models import (
@@ -27,6 +27,7 @@ from connectences.models import (
     Need,
     Operator,
     Placement,
+    utcnow,
 )
 from connectences.typography import decimal_fr
 from connectences.workflows import TransitionError
@@ -1374,6 +1375,32 @@ def test_the_operator_s_fitting_needs_name_its_own_placements_only(client, auth,
     auth.login("animateur")
     page = page_text(client.get("/animateur/cvtheque/ines/semaine"))
     assert "2 h le mercredi (Pharmacie Centrale)" in page and "4 h le lundi (Mairie)" in page
+
+
+def test_the_need_page_never_offers_a_need_s_free_time_to_the_person_working_on_it(
+    client, auth, world
+):
+    """The need back in the search while Inès's fixed-term placement on it runs to a
+    term before its start (and she holds two hours on Monday besides): she passed every
+    hard constraint at its start, her placement over by then, and the need's page listed
+    her among the people who could take it in their free time: the very work she holds."""
+    today = local_today()
+    _place(world, contract="cdd", start_date=today, end_date=date(2027, 2, 28))
+    _hold(Commitment(hours_per_week=2, days=["mon"], label="Mairie"))
+    need = by_ref(Need, "placed")
+    workflows.transition(db.session, need, workflows.NEED, "en_recherche")
+    db.session.commit()
+    assert "ines" not in [fit.person.ref for fit in people_with_free_time(need)]
+    auth.login("animateur")
+    page = page_text(client.get("/animateur/besoins/placed"))
+    assert "Inès Marchal — score" not in page[page.index("Compléter la semaine") :]
+    # Once that work is over, the need is hers to take again like anyone's (the change
+    # stamped as the commitment's form stamps it: matching re-reads her).
+    ines = by_ref(Candidate, "ines")
+    ines.commitments[0].until = today - timedelta(days=1)
+    ines.updated_at = utcnow()
+    db.session.commit()
+    assert "ines" in [fit.person.ref for fit in people_with_free_time(by_ref(Need, "placed"))]
 
 
 def test_complete_the_week_leaves_out_a_need_waiting_for_its_owner(world):

@@ -71,7 +71,7 @@ def fitting_needs(
             for data, c in zip(person.commitments, candidate.commitments, strict=True)
         ),
     )
-    held = _needs_worked_on(session, candidate)
+    held = _needs_by_id(session, week.worked_on(person, local_today()))
     found = []
     for data in _open_needs(session):
         if data.ref in held:
@@ -92,16 +92,9 @@ def fitting_needs(
     return fits
 
 
-def _needs_worked_on(session, candidate: Candidate) -> set[str]:
-    """Refs of the needs the person works on today (a commitment not over holds them):
-    never offered to fill their free time, even when their work there ends before the
-    need's start (a need back in the search while its placement runs to its term)."""
-    today = local_today()
-    ids = {
-        c.need_id
-        for c in candidate.commitments
-        if c.need_id is not None and week.still_runs(c.until, today)
-    }
+def _needs_by_id(session, ids: frozenset[int]) -> set[str]:
+    """Refs of the needs of ``ids`` (the ones the person works on, ``week.worked_on``);
+    no statement without any."""
     if not ids:
         return set()
     return set(session.scalars(select(Need.ref).where(Need.id.in_(ids))))
@@ -156,17 +149,19 @@ def people_with_free_time(
     need: Need, limit: int = 10, session=None, ranking: Ranking | None = None
 ) -> list[PersonFit]:
     """The best-ranked people for the need who already hold work on its start (from
-    ``ranking``, the need's ``full_ranking``, when the caller has it already)."""
+    ``ranking``, the need's ``full_ranking``, when the caller has it already), but never
+    those working on the need itself (``week.worked_on``, as ``fitting_needs``)."""
     session = session or db.session
     data = need_from_model(need)
     ranking = ranking or full_ranking(session, need)
     index = ranking.index
+    today = local_today()
     out = []
     # Only people with a commitment can hold work on the start: skip the others unread.
     for ref, points in ranking.holding_work():
         person = index.get(ref)
         sentence = week.week_sentence(person, data.start) if person.commitments else None
-        if sentence is None:
+        if sentence is None or need.id in week.worked_on(person, today):
             continue
         out.append(PersonFit(person, points, sentence))
         if len(out) >= limit:

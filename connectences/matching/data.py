@@ -40,6 +40,9 @@ class CommitmentData:
     # matching counts the work from now on whatever it says (``week.running``); the
     # week's sentences say « à partir du » of work not started yet (``week.not_started``).
     start: date | None = None
+    # The need it works for (a placement's ``Commitment.need_id``), None for declared
+    # work: never offered to the person as free time while it runs (``week.worked_on``).
+    need_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +123,7 @@ def commitment_from_model(commitment) -> CommitmentData:
         until=commitment.until,
         label=commitment.label,
         start=commitment.start,
+        need_id=commitment.need_id,
     )
 
 

@@ -137,6 +137,7 @@ def _candidates_from_rows(session, ids: list[int] | None = None) -> list[Candida
         Commitment.until,
         Commitment.label,
         Commitment.start,
+        Commitment.need_id,
     ).order_by(Commitment.candidate_id, Commitment.id)
     if ids is not None:
         query = query.where(Candidate.id.in_(ids))
@@ -153,6 +154,7 @@ def _candidates_from_rows(session, ids: list[int] | None = None) -> list[Candida
                 until=row.until,
                 label=row.label,
                 start=row.start,
+                need_id=row.need_id,
             )
         )
     return [

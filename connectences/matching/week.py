@@ -74,6 +74,14 @@ def running(commitments: Iterable[CommitmentData], on: date) -> list[CommitmentD
     return [c for c in commitments if still_runs(c.until, on)]
 
 
+def worked_on(cand: CandidateData, on: date) -> frozenset[int]:
+    """Ids of the needs the person works on, on ``on`` (a commitment for the need still
+    running then): never offered to them to fill their free time (« Compléter la
+    semaine » either way), even when that work ends before the need's start (a need back
+    in the search while its fixed-term placement runs to its term)."""
+    return frozenset(c.need_id for c in running(cand.commitments, on) if c.need_id is not None)
+
+
 def free_hours_of(hours_max, committed):
     """``hours_max`` minus the hours ``committed``: the one subtraction of free hours, on
     plain floats, on numpy columns (the index and pool) or on SQL columns (the CV
