@@ -1377,6 +1377,43 @@ def test_the_operator_s_fitting_needs_name_its_own_placements_only(client, auth,
     assert "2 h le mercredi (Pharmacie Centrale)" in page and "4 h le lundi (Mairie)" in page
 
 
+def test_the_need_page_says_why_work_taking_the_need_s_day_today_leaves_it_free(
+    client, auth, world
+):
+    """Inès's fixed-term placement takes Tuesday until 28/02/2027; « Saisie du mardi »
+    starts on 01/03/2027. The need page's candidates and its « Compléter la semaine »
+    read her week at the need's start alone: her Tuesday, taken in every week shown
+    today, was listed free without the sentence that says why."""
+    _place(world, contract="cdd", start_date=local_today(), end_date=date(2027, 2, 28))
+    _hold(Commitment(hours_per_week=2, days=["mon"], label="Mairie"))
+    why = (
+        "Déjà 2 h le lundi (Mairie) : reste 22 h, libre mardi et jeudi. Son travail de 8 h "
+        "le mardi (Boulangerie du Port, GE Bassin Emploi) se termine le 28/02/2027, avant "
+        "le début du besoin (01/03/2027)."
+    )
+    need = by_ref(Need, "tuesday")
+    assert [(fit.person.ref, fit.week) for fit in people_with_free_time(need)] == [("ines", why)]
+    auth.login("animateur")
+    page = page_text(client.get("/animateur/besoins/tuesday"))
+    ranked = page[page.index("Candidats proposés") : page.index("Compléter la semaine")]
+    line = ranked[ranked.index("Inès Marchal") : ranked.index("Détail du score d'Inès")]
+    assert why in line
+    free_time = page[page.index("Compléter la semaine") :]
+    assert re.search(rf"Inès Marchal — score \d+/100\. {re.escape(why)}", free_time)
+    # Without the work on Monday, the placement she holds today is the whole sentence; all
+    # her work over by the start, she is one of the need's candidates, not someone who
+    # could take it beside her work.
+    ines = by_ref(Candidate, "ines")
+    ines.commitments.pop()
+    ines.updated_at = utcnow()
+    db.session.commit()
+    why = why[why.index("Son travail") :]
+    assert people_with_free_time(need) == []
+    page = page_text(client.get("/animateur/besoins/tuesday"))
+    ranked = page[page.index("Candidats proposés") : page.index("Compléter la semaine")]
+    assert why in ranked[ranked.index("Inès Marchal") : ranked.index("Détail du score d'Inès")]
+
+
 def test_the_need_page_never_offers_a_need_s_free_time_to_the_person_working_on_it(
     client, auth, world
 ):

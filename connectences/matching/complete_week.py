@@ -142,6 +142,8 @@ class PersonFit:
 
     person: CandidateData
     score: float
+    # Their week on the need's start, and the work ending before it, in French
+    # (``week.start_sentence``, as each need's line of ``fitting_needs``).
     week: str
 
 
@@ -149,8 +151,10 @@ def people_with_free_time(
     need: Need, limit: int = 10, session=None, ranking: Ranking | None = None
 ) -> list[PersonFit]:
     """The best-ranked people for the need who already hold work on its start (from
-    ``ranking``, the need's ``full_ranking``, when the caller has it already), but never
-    those working on the need itself (``week.worked_on``, as ``fitting_needs``)."""
+    ``ranking``, the need's ``full_ranking``, when the caller has it already), their week
+    said with the work ending before it (``week.start_sentence``); never those working on
+    the need itself (``week.worked_on``, as ``fitting_needs``). Someone whose work is all
+    over by the start is one of the need's candidates, not someone to take it beside."""
     session = session or db.session
     data = need_from_model(need)
     ranking = ranking or full_ranking(session, need)
@@ -160,10 +164,10 @@ def people_with_free_time(
     # Only people with a commitment can hold work on the start: skip the others unread.
     for ref, points in ranking.holding_work():
         person = index.get(ref)
-        sentence = week.week_sentence(person, data.start) if person.commitments else None
-        if sentence is None or need.id in week.worked_on(person, today):
+        held = week.running(person.commitments, data.start)
+        if not held or need.id in week.worked_on(person, today):
             continue
-        out.append(PersonFit(person, points, sentence))
+        out.append(PersonFit(person, points, week.start_sentence(person, data, today)))
         if len(out) >= limit:
             break
     return out

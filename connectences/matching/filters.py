@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Row
 
 from connectences import territory
+from connectences.clock import local_today
 from connectences.cvtheque.lookup import candidate_cards
 from connectences.matching import week
 from connectences.matching.complete_week import PersonFit, people_with_free_time
@@ -89,8 +90,8 @@ class NeedMatches:
     ``rows``: the ranked candidates that pass the filters
     (``{"candidate", "score", "explanation", "person", "km", "week"}``, ``person`` a row of
     ``lookup.CARD_COLUMNS``, ``week`` what the person's commitments leave free on the need's
-    start, ``week.week_sentence``, None without work held then); ``proposed_count``: how
-    many pass every hard constraint;
+    start and the work ending before it, ``week.start_sentence``, None without either);
+    ``proposed_count``: how many pass every hard constraint;
     ``free_time``: the best people already holding work who could take the need
     (``complete_week.people_with_free_time``), with their ``free_time_people`` by ref.
     """
@@ -108,6 +109,7 @@ def need_matches(session, need: Need, filters: MatchFilters) -> NeedMatches:
     need_data = need_from_model(need)
     ranking = full_ranking(session, need)
     chosen = _chosen(need_data, ranking, filters)
+    today = local_today()
     free_time = people_with_free_time(need, ranking=ranking)
     people = candidate_cards(
         session, [cand.ref for cand, _ in chosen] + [fit.person.ref for fit in free_time]
@@ -123,7 +125,7 @@ def need_matches(session, need: Need, filters: MatchFilters) -> NeedMatches:
                     "explanation": explanation,
                     "person": people[cand.ref],
                     "km": km,
-                    "week": week.week_sentence(cand, need_data.start),
+                    "week": week.start_sentence(cand, need_data, today),
                 }
             )
     return NeedMatches(
