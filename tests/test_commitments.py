@@ -128,6 +128,43 @@ def test_several_commitments_add_up():
     assert not agree(make_need(hours_per_week=5.0, days=frozenset({"thu"})), cand)
 
 
+def test_the_work_ending_before_a_need_is_named_only_where_the_need_waits_for_it():
+    """Four works end before the need (14 h on Monday) and leave 5 h free today. The
+    need waits for the one on its Monday (2 h: 7 h free once over), and for 7 h more:
+    the 8 h of the Friday's work. The sentence named all four, the Saturday's and the
+    Sunday's too, whose time the need does not need."""
+    today = START - timedelta(days=60)
+
+    def ending(hours, day, label, days_before):
+        until = START - timedelta(days=days_before)
+        return CommitmentData(hours, frozenset({day}), until=until, label=label)
+
+    monday = ending(2, "mon", "Mairie", 30)
+    friday = ending(8, "fri", "Pharmacie", 20)
+    saturday = ending(8, "sat", "Marché", 10)
+    sunday = ending(1, "sun", "Club", 40)
+    cand = person(commitments=(saturday, sunday, friday, monday))
+    need = make_need(hours_per_week=14.0, days=frozenset({"mon"}))
+    assert agree(need, cand)
+    assert week.over_before(cand, need, today) == [monday, friday]
+    assert week.start_sentence(cand, need, today) == (
+        "Son travail de 2 h le lundi (Mairie) se termine le 02/01/2027 et celui de 8 h le "
+        "vendredi (Pharmacie) le 12/01/2027, avant le début du besoin (01/02/2027)."
+    )
+    # Asking for the hours of both, the need waits for both (earliest end first).
+    need = make_need(hours_per_week=20.0, days=frozenset({"mon"}))
+    assert week.over_before(cand, need, today) == [monday, friday, saturday]
+    # The hours free today are enough: the work on its Monday only.
+    need = make_need(hours_per_week=5.0, days=frozenset({"mon"}))
+    assert week.over_before(cand, need, today) == [monday]
+    # The hours free once the Monday's work is over are enough: nothing else.
+    need = make_need(hours_per_week=7.0, days=frozenset({"mon"}))
+    assert week.over_before(cand, need, today) == [monday]
+    # On another day, the hours alone: the fewest works freeing them.
+    need = make_need(hours_per_week=12.0, days=frozenset({"thu"}))
+    assert week.over_before(cand, need, today) == [friday]
+
+
 def test_a_commitment_over_several_days_reads_as_french():
     weekend = CommitmentData(
         hours_per_week=8, days=frozenset({"fri", "sat", "sun"}), label="Traiteur"

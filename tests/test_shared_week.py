@@ -1336,16 +1336,19 @@ def test_a_need_fitting_the_hours_freed_by_work_ending_before_it_says_so(world):
         "Son travail de 20 h le mardi (Boulangerie du Port, GE Bassin Emploi) se termine le "
         "28/02/2027, avant le début du besoin (01/03/2027)."
     )
-    # Several such works are said in one sentence, earliest end first.
-    _hold(Commitment(hours_per_week=1, days=["fri"], label="Pharmacie", until=date(2027, 1, 8)))
+    # Several such works are said in one sentence, earliest end first; work ending before
+    # it on another day, whose hours it does not need (the 20 h free them), is not named.
+    _hold(Commitment(hours_per_week=1, days=["mon"], label="Pharmacie", until=date(2027, 1, 8)))
+    _hold(Commitment(hours_per_week=1, days=["fri"], label="Club", until=date(2027, 1, 15)))
     fits = {fit.need.ref: fit.week for fit in fitting_needs(by_ref(Candidate, "ines"))}
     assert fits["fits"] == (
-        "Son travail de 1 h le vendredi (Pharmacie) se termine le 08/01/2027 et celui de 20 h "
+        "Son travail de 1 h le lundi (Pharmacie) se termine le 08/01/2027 et celui de 20 h "
         "le mardi (Boulangerie du Port, GE Bassin Emploi) le 28/02/2027, avant le début du "
         "besoin (01/03/2027)."
     )
     # Work still running on the need's start is said as before, the ended work after it.
-    by_ref(Candidate, "ines").commitments[-1].until = local_today() - timedelta(days=1)
+    for ended in by_ref(Candidate, "ines").commitments[-2:]:
+        ended.until = local_today() - timedelta(days=1)
     _hold(Commitment(hours_per_week=2, days=["mon"], label="Mairie"))
     fits = {fit.need.ref: fit.week for fit in fitting_needs(by_ref(Candidate, "ines"))}
     assert fits["fits"] == (

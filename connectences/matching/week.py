@@ -377,9 +377,11 @@ def week_sentence(cand: CandidateData, on: date) -> str | None:
 
 def over_before(cand: CandidateData, need: NeedData, today: date) -> list[CommitmentData]:
     """The work running ``today`` that ends before the need's start and that the need
-    fits only once it is over: it takes some of the need's days, or (for the hours) the
-    need asks for more than ``today``'s free hours. Earliest end first. Empty when the
-    need fits the week as it is today (nothing to explain)."""
+    waits for: each one taking some of the need's days, then, when the hours free once
+    those are over are still fewer than the need asks, the fewest others freeing enough
+    of them (most hours first, the earliest end among equals). Earliest end first. Empty
+    when the need fits the week as it is today (nothing to explain); the work ending
+    before it on other days, whose hours it does not need, is not named."""
     ending = sorted(
         (
             c
@@ -388,8 +390,20 @@ def over_before(cand: CandidateData, need: NeedData, today: date) -> list[Commit
         ),
         key=lambda c: c.until,
     )
-    short = not hours_fit(need.hours_per_week, free_hours(cand, today))
-    return [c for c in ending if short or c.days & need.days]
+    waited = [i for i, c in enumerate(ending) if c.days & need.days]
+    free = free_hours(cand, today)
+    for i in waited:
+        free = free + ending[i].hours_per_week
+    others = sorted(
+        (i for i in range(len(ending)) if i not in waited),
+        key=lambda i: (-ending[i].hours_per_week, i),
+    )
+    for i in others:
+        if hours_fit(need.hours_per_week, free):
+            break
+        waited.append(i)
+        free = free + ending[i].hours_per_week
+    return [ending[i] for i in sorted(waited)]
 
 
 def start_sentence(cand: CandidateData, need: NeedData, today: date | None = None) -> str | None:
