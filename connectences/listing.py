@@ -60,6 +60,12 @@ class Refusal(NamedTuple):
         return f"{self.label} : {self.message}"
 
 
+def from_the_list(what: str) -> str:
+    """What a filter value not in its list is told: « choisissez un thème de la liste. »
+    (``what`` with its article)."""
+    return f"choisissez {what} de la liste."
+
+
 def choice_refused(
     args: Mapping[str, str],
     name: str,

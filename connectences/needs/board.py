@@ -22,6 +22,7 @@ from connectences.listing import (
     ListFilters,
     Refusal,
     choice_refused,
+    from_the_list,
     rome_refused,
     text_arg,
     text_search,
@@ -90,7 +91,7 @@ def parse_filters(args: Mapping[str, str]) -> tuple[BoardFilters, list[Refusal]]
     errors: list[Refusal] = []
 
     def choice(key: str, label: str, choices, what: str, normalise=None) -> str:
-        message = f"choisissez {what} de la liste."
+        message = from_the_list(what)
         return choice_refused(args, BOARD_ARGS[key], label, choices, message, errors, normalise)
 
     # In the order of the page's fields, as the error summary lists them.

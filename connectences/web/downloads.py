@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import IO
 
-from flask import Response, abort, stream_with_context
+from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
 
 from connectences import accounts
 from connectences.clock import local_today
@@ -41,6 +41,14 @@ CV_MISSING = (
 # What a file sent from disk is read by.
 FILE_PIECE = 64 * 1024
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def refuse_export(endpoint: str) -> Response:
+    """The answer to an export of a list whose filters have a refused value: the list
+    leaves that value out and says so, but an export without it would hold rows nobody
+    asked for. Back to the list (``endpoint``) with the same filters, which names them."""
+    flash("Export non fait : corrigez d'abord les filtres de la liste.", "error")
+    return redirect(url_for(endpoint, **request.args.to_dict(flat=False)))
 
 
 def send_table(

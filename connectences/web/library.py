@@ -71,7 +71,7 @@ from connectences.web.actions import (
 )
 from connectences.web.commitment_form import form_values, read_change
 from connectences.web.company_end import record_company_end
-from connectences.web.downloads import send_audited_table, send_body, send_cv
+from connectences.web.downloads import refuse_export, send_audited_table, send_body, send_cv
 from connectences.web.navigation import add_nav
 from connectences.web.paging import page_number, paginate
 from connectences.web.week import render_complete_week
@@ -217,10 +217,7 @@ def export(fmt: str):
     filters, errors = SearchFilters.from_args(request.args, db.session)
     _, sort = _sort(filters, errors)
     if errors:
-        # The page leaves a refused filter out of its search and says so; an export
-        # without it would hold people the animateur did not ask for.
-        flash("Export non fait : corrigez d'abord les filtres de la recherche.", "error")
-        return redirect(url_for("library.index", **request.args.to_dict(flat=False)))
+        return refuse_export("library.index")
     matches = matching_candidates(db.session, filters, sort=sort)
     actor, ip, details = current_user.id, request.remote_addr, {"format": fmt, "sort": sort}
     details["filters"] = filters.as_dict()

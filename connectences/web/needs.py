@@ -43,7 +43,7 @@ from connectences.skills import rome_label, rome_named, rome_suggestions, split_
 from connectences.typography import NBSP, decimal_fr, decimal_input, hours_fr
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import changed_meanwhile, commit_or_refuse, flash_in
-from connectences.web.downloads import send_table
+from connectences.web.downloads import refuse_export, send_table
 from connectences.web.formats import (
     days_label,
     local_date,
@@ -176,10 +176,7 @@ def export(fmt: str):
         abort(404)
     filters, errors = board.BoardFilters.from_args(request.args)
     if errors:
-        # The board leaves a refused filter out and says so; an export without it would
-        # hold needs the animateur did not ask for.
-        flash("Export non fait : corrigez d'abord les filtres de la recherche.", "error")
-        return redirect(url_for("needs.index", **request.args.to_dict(flat=False)))
+        return refuse_export("needs.index")
     rows = board.export_rows(db.session, filters, now=utcnow())
     return send_table(fmt, "besoins", board.EXPORT_HEADERS, rows, title="Besoins")
 

@@ -32,7 +32,7 @@ from connectences.prospection.pressure import (
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import flash_in
 from connectences.web.directory import helpers
-from connectences.web.downloads import send_table
+from connectences.web.downloads import refuse_export, send_table
 from connectences.web.forms import tell_communes_recorded
 from connectences.web.navigation import add_nav
 from connectences.web.needs import over_cap_typed
@@ -364,9 +364,6 @@ def export(fmt: str):
         abort(404)
     filters, errors = prospection.VisitFilters.from_args(request.args)
     if errors:
-        # The list leaves a refused filter out and says so; an export without it would
-        # hold visits the animateur did not ask for.
-        flash("Export non fait : corrigez d'abord les filtres de la liste.", "error")
-        return redirect(url_for("visits.index", **request.args.to_dict(flat=False)))
+        return refuse_export("visits.index")
     rows = prospection.export_rows(db.session, filters)
     return send_table(fmt, "visites", prospection.EXPORT_HEADERS, rows, "Visites")
