@@ -2,13 +2,14 @@
 company directory): a frozen dataclass in the domain package, read from the page's query
 arguments by ``from_args`` and written back by ``as_args``.
 
-Lists whose filters report refused values (visits, CV library, needs board) return them
-beside the filters: ``from_args(args) -> (filters, errors)``, the CV library and the needs
-board as ``Refusal`` triples (a value typed by hand in the address, or from an outdated
-link, is left out and the page says so rather than silently showing nothing).
+Every list returns the values it refused beside its filters, ``from_args(args) ->
+(filters, errors)``, as ``Refusal`` triples: a value typed by hand in the address, or kept
+from an outdated link, that is not in its list (``choice_reader``) or cannot be read is
+left out, so a shared or edited link always opens, and the page names it (the template
+macro ``_filters.refused_filters``) rather than silently showing more, or nothing. An
+export of a list with a refused value is not made (``web.downloads.refuse_export``).
 
-Each filter has its query argument (French, as in the page's URL) in ``ARGS``; values a
-list does not know are dropped, so a shared or edited link always opens.
+Each filter has its query argument (French, as in the page's URL) in ``ARGS``.
 """
 
 from __future__ import annotations
@@ -60,6 +61,14 @@ class Refusal(NamedTuple):
         return f"{self.label} : {self.message}"
 
 
+def refused_by_field(errors: list[Refusal]) -> dict[str, str]:
+    """The message of each field refused (its first), to show under the field too."""
+    by_field: dict[str, str] = {}
+    for refusal in errors:
+        by_field.setdefault(refusal.field, refusal.message)
+    return by_field
+
+
 def from_the_list(what: str) -> str:
     """What a filter value not in its list is told: « choisissez un thème de la liste. »
     (``what`` with its article)."""
@@ -85,6 +94,18 @@ def choice_refused(
         errors.append(Refusal(name, label, message))
         return ""
     return value
+
+
+def choice_reader(args: Mapping[str, str], errors: list) -> Callable[..., str]:
+    """``choice(name, label, choices, what, normalise=None)``: ``choice_refused`` of
+    ``args`` into ``errors``, told with ``from_the_list(what)`` (``what`` with its
+    article: « un thème »), for a list page reading its filters one after the other."""
+
+    def choice(name: str, label: str, choices, what: str, normalise=None) -> str:
+        message = from_the_list(what)
+        return choice_refused(args, name, label, choices, message, errors, normalise)
+
+    return choice
 
 
 # A ROME code (M1203) or its start (M12): ASCII only, since the code is matched by LIKE
@@ -117,13 +138,6 @@ def list_arg(args, name: str) -> list[str]:
     if value is None:
         return []
     return list(value) if isinstance(value, list | tuple) else [value]
-
-
-def choice_arg(args: Mapping[str, str], name: str, choices) -> str:
-    """A query argument that must be one of ``choices`` ("" when it is not, so that an
-    edited or outdated link still opens the list)."""
-    value = text_arg(args, name, 60)
-    return value if value in choices else ""
 
 
 # --- searching text in a list -----------------------------------------------------------

@@ -168,7 +168,8 @@ def test_public_filters_by_kind_topic_and_intercommunality(auth):
     db.session.commit()
 
     def names(**args):
-        filters = directory.DirectoryFilters.from_args(args)
+        filters, errors = directory.DirectoryFilters.from_args(args)
+        assert errors == [], args
         return [e.organisation.name for e in directory.public_entries(db.session, filters)]
 
     assert names() == ["GE Bassin", "Mission Locale"]

@@ -71,7 +71,9 @@ def test_filters_by_words_topic_and_profile():
     add("Aide COBAN", epcis=[factories.COBAN], size_bands=["1-4"])
 
     def search(**args):
-        return titles(resources.search(db.session, ResourceFilters.from_args(args), today=TODAY))
+        filters, errors = ResourceFilters.from_args(args)
+        assert errors == [], args
+        return titles(resources.search(db.session, filters, today=TODAY))
 
     assert len(search()) == 4
     # Words, accents and case aside, in the body too (Markdown removed).
@@ -89,8 +91,13 @@ def test_filters_by_words_topic_and_profile():
         "Guide du contrat de travail",
         "Prime à l'embauche en restauration",
     ]
-    # Unknown values are dropped rather than breaking a shared link.
-    assert len(search(secteur="ZZ", theme="<script>")) == 4
+    # Unknown values are left out, and named, rather than breaking a shared link.
+    filters, errors = ResourceFilters.from_args({"secteur": "ZZ", "theme": "<script>"})
+    assert len(resources.search(db.session, filters, today=TODAY)) == 4
+    assert [str(e) for e in errors] == [
+        "Thème : choisissez un thème de la liste.",
+        "Secteur d'activité : choisissez un secteur de la liste.",
+    ]
 
 
 def test_expired_and_draft_resources_are_not_public():

@@ -28,14 +28,14 @@ def test_each_list_reads_its_filters_and_writes_back_the_same_arguments():
         "q": "boulangerie",
     }
     directory = MultiDict({"q": "mie", "commune": ARCACHON, "naf": "10.71C"})
-    assert DirectoryFilters.from_args(directory).as_args() == {
+    assert DirectoryFilters.from_args(directory)[0].as_args() == {
         "q": "mie",
         "commune": ARCACHON,
         "naf": "10.71C",
     }
     visits = MultiDict({"canal": "telephone", "du": "2026-03-01", "animateur": "7"})
     filters, errors = VisitFilters.from_args(visits)
-    assert errors == {}
+    assert errors == []
     assert filters.start == date(2026, 3, 1) and filters.animateur_id == 7
     assert filters.as_args() == {"animateur": "7", "canal": "telephone", "du": "2026-03-01"}
     library = MultiDict([("q", "cariste"), ("jours", "mon"), ("jours", "tue"), ("confirme", "non")])
@@ -47,9 +47,15 @@ def test_each_list_reads_its_filters_and_writes_back_the_same_arguments():
 
 def test_unknown_values_are_dropped_and_bad_ones_reported():
     junk = MultiDict({"intercommunalite": "999", "commune": "00000", "canal": "pigeon"})
-    assert DirectoryFilters.from_args(junk).as_args() == {}
+    filters, errors = DirectoryFilters.from_args(junk)
+    assert filters.as_args() == {}
+    assert [e.field for e in errors] == ["intercommunalite", "commune"]
     filters, errors = VisitFilters.from_args(MultiDict({"du": "32/13/2026", "canal": "pigeon"}))
-    assert filters.as_args() == {} and set(errors) == {"du"}
+    assert filters.as_args() == {}
+    assert [str(e) for e in errors] == [
+        "Canal : choisissez un canal de la liste.",
+        "Du : Date de début invalide : « 32/13/2026 » n'existe pas dans le calendrier.",
+    ]
     filters, problems = SearchFilters.from_args(MultiDict({"rome": "12", "niveau": "bac+12"}))
     assert filters.rome == "" and filters.level == "" and len(problems) == 2
     # A ROME code is a letter and digits: a wildcard or another script's digit is refused.

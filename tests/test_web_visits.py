@@ -618,7 +618,9 @@ def test_an_unreadable_date_filter_is_said_next_to_its_field(client, auth):
     assert error_of(response, "du") and error_of(response, "au")
     # A filter records nothing: its summary says the filters were not applied.
     summary = page_text_of(element_by_id(html_of(response), "erreurs"))
-    assert summary.startswith("Filtres non appliqués. Corrigez ces 2 points :"), summary
+    assert summary.startswith(
+        "Certains filtres n'ont pas été appliqués. Corrigez ces 2 points :"
+    ), summary
     assert '<details class="filters-box" open>' in html_of(response)
 
 

@@ -41,7 +41,8 @@ from connectences.db_session import stamp_once
 from connectences.errors import DomainError
 from connectences.listing import (
     ListFilters,
-    choice_arg,
+    Refusal,
+    choice_reader,
     every_word_somewhere,
     text_arg,
     text_search,
@@ -829,12 +830,17 @@ class AccountFilters(ListFilters):
     state: str = ""
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> AccountFilters:
-        return cls(
+    def from_args(cls, args: Mapping[str, str]) -> tuple[AccountFilters, list[Refusal]]:
+        """The filters from query arguments and the values refused (left out, and named
+        by the page)."""
+        errors: list[Refusal] = []
+        choice = choice_reader(args, errors)
+        filters = cls(
             text=text_arg(args, "q", 254),
-            role=choice_arg(args, "profil", ROLES),
-            state=choice_arg(args, "etat", ACCOUNT_STATES),
+            role=choice("profil", "Profil", ROLES, "un profil"),
+            state=choice("etat", "État", ACCOUNT_STATES, "un état"),
         )
+        return filters, errors
 
     @property
     def active(self) -> bool:

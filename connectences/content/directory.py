@@ -21,7 +21,7 @@ from connectences.accounts.scope import STAFF_ROLES, may_propose_directory_entry
 from connectences.contacts import InvalidEmail, InvalidPhone, clean_email, clean_phone
 from connectences.content import fields
 from connectences.errors import DomainError
-from connectences.listing import ListFilters, choice_arg, text_arg
+from connectences.listing import ListFilters, Refusal, choice_reader, text_arg
 from connectences.models import DirectoryEntry, Operator, Partner, User, utcnow
 
 TOPICS: dict[str, str] = vocab.VISIT_TOPICS
@@ -173,13 +173,20 @@ class DirectoryFilters(ListFilters):
     epci: str = ""
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> DirectoryFilters:
-        return cls(
+    def from_args(cls, args: Mapping[str, str]) -> tuple[DirectoryFilters, list[Refusal]]:
+        """The filters of the page's address and the values refused: one not in its
+        list is left out, and the page still opens and says so."""
+        errors: list[Refusal] = []
+        choice = choice_reader(args, errors)
+        filters = cls(
             text=text_arg(args, "q", 100),
-            kind=choice_arg(args, "type", KIND_ARGS),
-            topic=choice_arg(args, "theme", TOPICS),
-            epci=choice_arg(args, "intercommunalite", territory.PAYS_EPCIS),
+            kind=choice("type", "Type de structure", KIND_ARGS, "un type"),
+            topic=choice("theme", "Thème", TOPICS, "un thème"),
+            epci=choice(
+                "intercommunalite", "Intercommunalité", territory.PAYS_EPCIS, "une intercommunalité"
+            ),
         )
+        return filters, errors
 
 
 def public_condition() -> tuple:

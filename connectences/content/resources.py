@@ -20,7 +20,7 @@ from connectences.clock import local_today
 from connectences.content import fields
 from connectences.content.markup import plain_text
 from connectences.errors import DomainError
-from connectences.listing import ListFilters, choice_arg, text_arg
+from connectences.listing import ListFilters, Refusal, choice_reader, text_arg
 from connectences.models import Company, Resource, User
 from connectences.prospection.naf import SECTION_LABELS, naf_section
 from connectences.text import slug as slug_of
@@ -166,14 +166,22 @@ class ResourceFilters(ListFilters):
     epci: str = ""
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> ResourceFilters:
-        return cls(
+    def from_args(cls, args: Mapping[str, str]) -> tuple[ResourceFilters, list[Refusal]]:
+        """The filters of the page's address and the values refused: one not in its
+        list (a link kept from before a topic was renamed, say) is left out, and the
+        page still opens and says so."""
+        errors: list[Refusal] = []
+        choice = choice_reader(args, errors)
+        filters = cls(
             text=text_arg(args, "q", 100),
-            topic=choice_arg(args, "theme", TOPICS),
-            naf_section=choice_arg(args, "secteur", SECTION_LABELS),
-            size_band=choice_arg(args, "taille", SIZE_BANDS),
-            epci=choice_arg(args, "intercommunalite", territory.PAYS_EPCIS),
+            topic=choice("theme", "Thème", TOPICS, "un thème"),
+            naf_section=choice("secteur", "Secteur d'activité", SECTION_LABELS, "un secteur"),
+            size_band=choice("taille", "Taille de l'entreprise", SIZE_BANDS, "une taille"),
+            epci=choice(
+                "intercommunalite", "Intercommunalité", territory.PAYS_EPCIS, "une intercommunalité"
+            ),
         )
+        return filters, errors
 
     @property
     def active(self) -> bool:

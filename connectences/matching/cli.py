@@ -97,7 +97,7 @@ def route_cli(need_ref: str, as_json: bool) -> None:
 @with_appcontext
 def pool_cli(as_json: bool, details: bool, limit: int | None, metier: str, commune: str) -> None:
 
-    filters = BundleFilters.from_args({"metier": metier, "commune": commune})
+    filters, _refused = BundleFilters.from_args({"metier": metier, "commune": commune})
     if metier.strip() and not filters.rome:
         raise click.BadParameter("un code ROME (M1203) ou son début (M12).", param_hint="--metier")
     if commune.strip() and not filters.commune:

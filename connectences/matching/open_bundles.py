@@ -38,7 +38,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from connectences import changes, territory
 from connectences.extensions import db
 from connectences.kept import kept
-from connectences.listing import ListFilters, text_arg
+from connectences.listing import ROME_PROBLEM, ListFilters, Refusal, choice_reader, text_arg
 from connectences.matching.data import NeedData, need_from_row
 from connectences.matching.matches import candidate_index
 from connectences.matching.pool import Bundle, Pooling, SkillKeys, pool, why_not
@@ -82,7 +82,8 @@ POOLED_NEEDS = changes.watch(
 )
 
 # A ROME code (M1203) or its beginning (M12, M).
-_ROME_START = re.compile(r"^[A-Z](?:\d{1,4})?$")
+# ASCII digits only: another script's digit (which \d takes) was a code matching nothing.
+_ROME_START = re.compile(r"[A-Z][0-9]{0,4}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -95,14 +96,19 @@ class BundleFilters(ListFilters):
     commune: str = ""  # INSEE code of one of the Pays' communes: its needs only
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> BundleFilters:
-        """The filters from query arguments; a value not understood is dropped."""
+    def from_args(cls, args: Mapping[str, str]) -> tuple[BundleFilters, list[Refusal]]:
+        """The filters from query arguments and the values refused (left out, and named
+        by the page): a trade that is no ROME code, a commune not of the Pays."""
+        errors: list[Refusal] = []
         rome = text_arg(args, cls.ARGS["rome"], 5).upper()
-        commune = text_arg(args, cls.ARGS["commune"], 5)
-        return cls(
-            rome=rome if _ROME_START.match(rome) else "",
-            commune=commune if commune in {c.insee for c in territory.pays_communes()} else "",
+        if rome and not _ROME_START.fullmatch(rome):
+            errors.append(Refusal(cls.ARGS["rome"], "Métier (code ROME)", ROME_PROBLEM))
+            rome = ""
+        communes = {c.insee for c in territory.pays_communes()}
+        commune = choice_reader(args, errors)(
+            cls.ARGS["commune"], "Commune", communes, "une commune"
         )
+        return cls(rome=rome, commune=commune), errors
 
 
 # A need as ``data.need_from_row`` reads it, and its company's name.

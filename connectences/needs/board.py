@@ -21,8 +21,7 @@ from connectences.kept import kept
 from connectences.listing import (
     ListFilters,
     Refusal,
-    choice_refused,
-    from_the_list,
+    choice_reader,
     rome_refused,
     text_arg,
     text_search,
@@ -90,9 +89,10 @@ def parse_filters(args: Mapping[str, str]) -> tuple[BoardFilters, list[Refusal]]
     """The board filters from query arguments and the values refused (left out)."""
     errors: list[Refusal] = []
 
+    read_choice = choice_reader(args, errors)
+
     def choice(key: str, label: str, choices, what: str, normalise=None) -> str:
-        message = from_the_list(what)
-        return choice_refused(args, BOARD_ARGS[key], label, choices, message, errors, normalise)
+        return read_choice(BOARD_ARGS[key], label, choices, what, normalise)
 
     # In the order of the page's fields, as the error summary lists them.
     status = choice("status", "Statut", vocab.NEED_STATUSES, "un statut")

@@ -36,7 +36,7 @@ from connectences.accounts.audit import audit
 from connectences.clock import local_date
 from connectences.errors import DomainError
 from connectences.kept import kept
-from connectences.listing import ListFilters, text_arg
+from connectences.listing import ListFilters, Refusal, choice_reader, from_the_list, text_arg
 from connectences.models import (
     AuditLog,
     Company,
@@ -630,17 +630,24 @@ class DirectoryFilters(ListFilters):
     naf: str = ""
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> DirectoryFilters:
-        """The filters from query arguments; an unknown intercommunality or commune is
-        dropped."""
-        epci = args.get("intercommunalite", "")
-        commune = args.get("commune", "")
-        return cls(
+    def from_args(cls, args: Mapping[str, str]) -> tuple[DirectoryFilters, list[Refusal]]:
+        """The filters from query arguments and the values refused (left out, and named
+        by the page): an intercommunality not of the Pays, a code of no commune."""
+        errors: list[Refusal] = []
+        choice = choice_reader(args, errors)
+        epcis = territory.PAYS_EPCIS
+        epci = choice("intercommunalite", "Intercommunalité", epcis, "une intercommunalité")
+        commune = text_arg(args, "commune", 10)
+        if commune and not territory.is_commune(commune):
+            errors.append(Refusal("commune", "Commune", from_the_list("une commune")))
+            commune = ""
+        filters = cls(
             text=text_arg(args, "q", MAX_SEARCH),
-            epci=epci if epci in territory.PAYS_EPCIS else "",
-            commune=commune if commune and territory.is_commune(commune) else "",
+            epci=epci,
+            commune=commune,
             naf=text_arg(args, "naf", 6),
         )
+        return filters, errors
 
 
 def directory_query(session: Session, filters: DirectoryFilters) -> Select:

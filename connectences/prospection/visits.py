@@ -9,7 +9,7 @@ message); the contact-pressure guard raises ``ContactRefused`` or
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -24,7 +24,7 @@ from connectences.dates import read_typed_date
 from connectences.errors import DomainError
 from connectences.ids import read_id
 from connectences.kept import kept
-from connectences.listing import ListFilters
+from connectences.listing import ListFilters, Refusal, choice_reader, from_the_list, text_arg
 from connectences.models import Company, User, Visit
 from connectences.models.base import utcnow
 from connectences.prospection.pressure import (
@@ -483,32 +483,49 @@ class VisitFilters(ListFilters):
     outcome: str | None = None
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> tuple[VisitFilters, dict[str, str]]:
-        """The filters of the list's query string and the French messages of the dates
-        refused, by field (those are left out); unknown choices are dropped."""
-        errors: dict[str, str] = {}
-        animateur = read_id(args.get("animateur"))
-        channel = args.get("canal", "")
-        outcome = args.get("issue", "")
-        epci = args.get("intercommunalite", "")
+    def from_args(
+        cls, args: Mapping[str, str], animateurs: Collection[int] | None = None
+    ) -> tuple[VisitFilters, list[Refusal]]:
+        """The filters of the list's query string and the values refused (left out), each
+        with its field and its French message: a date not read, a choice not in its list
+        and, given the ids of the ``animateurs`` the list offers, another one."""
+        errors: list[Refusal] = []
+        choice = choice_reader(args, errors)
+        # In the order of the page's fields, as the error summary lists them.
+        typed_animateur = text_arg(args, "animateur", 20)
+        animateur = read_id(typed_animateur)
+        if typed_animateur and (
+            animateur is None or (animateurs is not None and animateur not in animateurs)
+        ):
+            errors.append(Refusal("animateur", "Animateur", from_the_list("un animateur")))
+            animateur = None
+        channel = choice("canal", "Canal", vocab.VISIT_CHANNELS, "un canal")
+        # Any current intercommunality (the form offers the Pays' ones).
+        epci = text_arg(args, "intercommunalite", 20)
+        if epci and not territory.is_epci(epci):
+            message = from_the_list("une intercommunalité")
+            errors.append(Refusal("intercommunalite", "Intercommunalité", message))
+            epci = ""
         dates = {}
-        for key, label in (("du", "Date de début"), ("au", "Date de fin")):
+        for key, label, named in (("du", "Du", "Date de début"), ("au", "Au", "Date de fin")):
             try:
-                dates[key] = parse_date(args.get(key), key, label)
+                dates[key] = parse_date(args.get(key), key, named)
             except VisitError as exc:
-                errors.update(exc.errors)
+                errors.extend(Refusal(key, label, why) for why in exc.errors.values())
                 dates[key] = None
         if dates["du"] and dates["au"] and dates["du"] > dates["au"]:
             # An empty list with no word looked like "no visit in that span".
-            errors["au"] = "La date de fin précède la date de début : inversez-les."
+            why = "La date de fin précède la date de début : inversez-les."
+            errors.append(Refusal("au", "Au", why))
             dates["au"] = None
+        outcome = choice("issue", "Issue", vocab.VISIT_OUTCOMES, "une issue")
         filters = cls(
             animateur_id=animateur or None,
-            channel=channel if channel in vocab.VISIT_CHANNELS else None,
-            epci=epci if territory.is_epci(epci) else None,
+            channel=channel or None,
+            epci=epci or None,
             start=dates["du"],
             end=dates["au"],
-            outcome=outcome if outcome in vocab.VISIT_OUTCOMES else None,
+            outcome=outcome or None,
         )
         return filters, errors
 

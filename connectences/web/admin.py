@@ -82,7 +82,7 @@ def _accounts_list() -> str:
 def _render_index(
     form: InviteForm, status: int = 200, error: str | None = None, invited: str | None = None
 ):
-    filters = AccountFilters.from_args(request.args)
+    filters, refused = AccountFilters.from_args(request.args)
     pagination = paginate(accounts_query(filters), ACCOUNTS_PER_PAGE)
     counts = outbox_counts(db.session)
     return render_template(
@@ -90,6 +90,7 @@ def _render_index(
         users=pagination.items,
         pagination=pagination,
         filters=filters,
+        refused=refused,
         states=ACCOUNT_STATES,
         roles=ROLES,
         epcis=PAYS_EPCIS,

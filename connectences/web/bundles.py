@@ -60,7 +60,7 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
     summary, and what was ``typed`` (operator, ticked candidates, note). A bundle no
     longer on the page has no form to come back in: its refusal is flashed over the
     page as it now is."""
-    filters = BundleFilters.from_args(request.args)
+    filters, refused = BundleFilters.from_args(request.args)
     found = open_need_bundles(db.session, filters)
     listed = found.bundles
     wanted = tuple(sent)
@@ -129,6 +129,7 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
         truncated=truncated_notice(len(listed)) if found.truncated else None,
         set_aside=set_aside_needs(db.session, filters),
         filters=filters,
+        refused=refused,
         active_filters=filters.as_args(),
         communes=[(c.insee, c.name) for c in territory.pays_communes_by_name()],
         operators=operators,
@@ -165,7 +166,7 @@ def propose():
         **over_cap_typed(request.form),
     }
     # The filters of the list the bundle was chosen from, carried by the form's address.
-    filters = BundleFilters.from_args(request.args)
+    filters, _refused = BundleFilters.from_args(request.args)
     return commit_or_refuse(
         lambda: dispatch.propose_bundle(
             db.session,

@@ -66,12 +66,13 @@ def resource_labels() -> dict:
 @bp.route("/ressources", endpoint="resources")
 @public
 def resources_page():
-    filters = resources.ResourceFilters.from_args(request.args)
+    filters, errors = resources.ResourceFilters.from_args(request.args)
     found = resources.search(db.session, filters)
     pagination = paginate_window(resources.first_of(found), PER_PAGE, total=len(found))
     return render_template(
         "content/resources.html",
         filters=filters,
+        errors=errors,
         found=pagination.items,
         pagination=pagination,
         **resource_labels(),
@@ -98,10 +99,11 @@ def resource(slug: str):
 @bp.route("/qui-fait-quoi")
 @public
 def who_does_what():
-    filters = directory.DirectoryFilters.from_args(request.args)
+    filters, errors = directory.DirectoryFilters.from_args(request.args)
     return render_template(
         "content/who_does_what.html",
         filters=filters,
+        errors=errors,
         entries=directory.public_entries(db.session, filters),
         kind_label=directory.kind_label,
         areas=directory.areas,

@@ -89,7 +89,7 @@ def helpers() -> dict:
 
 @bp.route("")
 def index():
-    filters = directory.DirectoryFilters.from_args(request.args)
+    filters, errors = directory.DirectoryFilters.from_args(request.args)
     pagination = paginate(
         directory.directory_query(db.session, filters),
         PER_PAGE,
@@ -97,6 +97,7 @@ def index():
     )
     return render_template(
         "directory/index.html",
+        errors=errors,
         companies=pagination.items,
         pagination=pagination,
         filters=filters.form_values(),

@@ -19,6 +19,7 @@ from connectences.accounts.users import prospection_staff
 from connectences.clock import local_today
 from connectences.content import callbacks
 from connectences.extensions import db
+from connectences.listing import refused_by_field
 from connectences.models import Visit
 from connectences.prospection import companies as directory
 from connectences.prospection import visits as prospection
@@ -332,14 +333,16 @@ def follow_up(visit_id: int):
 
 @bp.route("/visites")
 def index():
-    filters, errors = prospection.VisitFilters.from_args(request.args)
+    animateurs = prospection_staff(db.session)
+    filters, errors = prospection.VisitFilters.from_args(
+        request.args, {user.id for user in animateurs}
+    )
     # The totals count every visit of the filters (one GROUP BY), not only the page's.
     total, totals = prospection.counted_visits(db.session, filters)
     pages = max(1, -(-total // PER_PAGE))
     page = min(page_number(), pages)
     query = paged(prospection.listed_visits(filters), PER_PAGE, (page - 1) * PER_PAGE)
     rows = prospection.as_listed(db.session.execute(query))
-    animateurs = prospection_staff(db.session)
     return render_template(
         "visits/index.html",
         visits=rows,
@@ -350,6 +353,7 @@ def index():
         filters=filters.form_values(),
         active_filters=filters.as_args(),
         errors=errors,
+        field_errors=refused_by_field(errors),
         animateurs=animateurs,
         epcis=territory.PAYS_EPCIS,
         **helpers(),
@@ -362,7 +366,8 @@ def export(fmt: str):
     """Exactly the visits the list shows with the same filters, every page."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    filters, errors = prospection.VisitFilters.from_args(request.args)
+    animateurs = {user.id for user in prospection_staff(db.session)}
+    filters, errors = prospection.VisitFilters.from_args(request.args, animateurs)
     if errors:
         return refuse_export("visits.index")
     rows = prospection.export_rows(db.session, filters)
