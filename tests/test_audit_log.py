@@ -126,7 +126,8 @@ def test_a_searched_text_too_long_is_told_not_cut(client, logged):
     assert response.status_code == 400
     assert "254 caractères (300 saisis)" in error_of(response, "qui")
     assert 'value="' + "a" * 300 + '"' in response.get_data(as_text=True)
-    assert client.get("/admin/journal/export.csv?qui=" + "a" * 300).status_code == 400
+    refused = client.get("/admin/journal/export.csv?qui=" + "a" * 300)
+    assert refused.status_code == 302 and "/admin/journal?qui=aaa" in refused.location
     assert client.get("/admin/journal?qui=" + "a" * 254).status_code == 200
 
 
@@ -139,7 +140,11 @@ def test_a_day_too_far_to_be_an_instant_is_a_filter_error(client, logged, query)
     assert response.status_code == 400
     field = query.split("=")[0]
     assert "Date invalide" in error_of(response, field)
-    assert client.get(f"/admin/journal/export.csv?{query}").status_code == 400
+    # The export is not made: back to the log, which names the date, as every list's.
+    refused = client.get(f"/admin/journal/export.csv?{query}")
+    assert refused.status_code == 302 and refused.location.startswith("/admin/journal?")
+    said = page_text(client.get(refused.location))
+    assert "Export non fait : corrigez d'abord les filtres de la liste." in said
 
 
 def test_the_log_is_paged_with_the_shared_pager(client, logged):

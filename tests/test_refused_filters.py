@@ -131,6 +131,7 @@ def test_the_visits_list_refuses_a_staff_id_it_does_not_offer(client, auth):
         ("animateur", "/animateur/visites/export.csv", "canal=pigeon", "/animateur/visites?"),
         ("animateur", "/animateur/besoins/export/csv", "statut=zzz", "/animateur/besoins?"),
         ("animateur", "/animateur/cvtheque/export/csv", "niveau=zzz", "/animateur/cvtheque?"),
+        ("admin", "/admin/journal/export.csv", "action=zzz", "/admin/journal?"),
     ],
 )
 def test_an_export_of_a_list_with_a_refused_value_is_not_made(

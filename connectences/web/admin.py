@@ -50,7 +50,7 @@ from connectences.typography import plural, too_long
 from connectences.vocab import ROLES
 from connectences.web.access import guard_blueprint, recent_login_required
 from connectences.web.actions import commit_or_refuse
-from connectences.web.downloads import send_audited_table
+from connectences.web.downloads import refuse_export, send_audited_table
 from connectences.web.forms import ApiTokenForm, InviteForm, RoleChangeForm, attach_errors
 from connectences.web.paging import paginate
 from connectences.web.security import is_safe_next
@@ -580,7 +580,7 @@ def audit_export(fmt: str):
         abort(404)
     filters, errors = _audit_filters()
     if errors:
-        abort(400)
+        return refuse_export("admin.audit_log")
     up_to = last_entry_id(db.session)
     actor, ip = current_user.id, request.remote_addr
 
