@@ -85,6 +85,14 @@ LISTS = [
         "profil=animateur&etat=actif",
         id="accounts",
     ),
+    pytest.param(
+        "animateur",
+        "/observatoire/diagnostic",
+        "epci=999",
+        ["Intercommunalité : choisissez une intercommunalité de la liste."],
+        "epci=243300563",
+        id="diagnosis",
+    ),
 ]
 
 
@@ -132,6 +140,18 @@ def test_the_visits_list_refuses_a_staff_id_it_does_not_offer(client, auth):
         ("animateur", "/animateur/besoins/export/csv", "statut=zzz", "/animateur/besoins?"),
         ("animateur", "/animateur/cvtheque/export/csv", "niveau=zzz", "/animateur/cvtheque?"),
         ("admin", "/admin/journal/export.csv", "action=zzz", "/admin/journal?"),
+        (
+            "animateur",
+            "/observatoire/diagnostic/tableaux.xlsx",
+            "epci=999",
+            "/observatoire/diagnostic?",
+        ),
+        (
+            "animateur",
+            "/observatoire/diagnostic/tableaux/x.csv",
+            "epci=999",
+            "/observatoire/diagnostic?",
+        ),
     ],
 )
 def test_an_export_of_a_list_with_a_refused_value_is_not_made(

@@ -18,6 +18,7 @@ from connectences.accounts.scope import STAFF_ROLES, observatory_scope
 from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.ids import read_id
+from connectences.listing import Refusal, choice_reader
 from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import platform_reply_to, queue_template
 from connectences.models import Visit
@@ -38,7 +39,7 @@ from connectences.web.access import (
 from connectences.web.actions import flash_in
 from connectences.web.diagnosis_public import checked_answer, render_form
 from connectences.web.directory import contact_not_recorded
-from connectences.web.downloads import send_body, send_table
+from connectences.web.downloads import refuse_export, send_body, send_table
 from connectences.web.navigation import add_nav
 
 bp = Blueprint("diagnosis", __name__)
@@ -146,17 +147,20 @@ def _seen():
     """The diagnosis as the current user reads it, with the intercommunality asked for
     (None: the three side by side, staff only): exact for the staff; an officer's own
     intercommunality, protected (another is refused, and logged). None when the officer's
-    account has no intercommunality."""
+    account has no intercommunality. Last, the staff's choice refused (``Refusal``s)."""
     asked = request.args.get("epci", "")
     if current_user.role in STAFF_ROLES:
-        epci = asked if asked in PAYS_EPCIS else None
-        return figures.figures_for(db.session, epci, exact=True), epci
+        # One not of the Pays (an outdated or edited link) is named, and left out.
+        refused: list[Refusal] = []
+        what = "une intercommunalité"
+        epci = choice_reader(request.args, refused)("epci", "Intercommunalité", PAYS_EPCIS, what)
+        return figures.figures_for(db.session, epci or None, exact=True), epci or None, refused
     epci = observatory_scope(current_user)
     if asked and asked != epci:
         refuse_and_audit("diagnosis_scope_refused", status=403, details={"epci": asked[:20]})
     if not epci:
-        return None, None
-    return figures.figures_for(db.session, epci, exact=False), epci
+        return None, None, []
+    return figures.figures_for(db.session, epci, exact=False), epci, []
 
 
 def _basename(epci: str | None) -> str:
@@ -166,10 +170,11 @@ def _basename(epci: str | None) -> str:
 @bp.route("/observatoire/diagnostic")
 @role_required("territoire", "animateur", "admin")
 def observatory():
-    seen, epci = _seen()
+    seen, epci, refused = _seen()
     return render_template(
         "diagnosis/observatory.html",
         seen=seen,
+        refused=refused,
         staff=current_user.role in STAFF_ROLES,
         epci=epci,
         epcis=PAYS_EPCIS,
@@ -181,7 +186,9 @@ def observatory():
 @role_required("territoire", "animateur", "admin")
 def workbook():
     """Every table of the page as the reader sees it, a sheet each."""
-    seen, epci = _seen()
+    seen, epci, refused = _seen()
+    if refused:
+        return refuse_export("diagnosis.observatory")
     if seen is None:
         abort(404)
     about = [["Intercommunalités", ", ".join(name for _siren, name in seen.epcis)]]
@@ -192,7 +199,9 @@ def workbook():
 @bp.route("/observatoire/diagnostic/tableaux/<key>.csv")
 @role_required("territoire", "animateur", "admin")
 def table_csv(key: str):
-    seen, epci = _seen()
+    seen, epci, refused = _seen()
+    if refused:
+        return refuse_export("diagnosis.observatory")
     table = next((t for t in seen.tables if t.key == key), None) if seen else None
     if table is None:
         abort(404)
