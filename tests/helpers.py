@@ -255,6 +255,21 @@ def make_company(**overrides) -> Company:
     return db.session.scalar(select(Company).where(Company.ref == item["ref"]))
 
 
+def staff_details_form(company: Company, **changes) -> dict:
+    """The staff's form of a company's details (« Modifier les coordonnées ») as the
+    record shows it, with ``changes``."""
+    return {
+        "name": company.name,
+        "siret": company.siret,
+        "naf": company.naf or "",
+        "address": company.address or "",
+        "commune": company.commune,
+        "employees": "" if company.employees is None else str(company.employees),
+        "contact_email": company.contact_email or "",
+        **changes,
+    }
+
+
 @contextmanager
 def on_day(day) -> Iterator[None]:
     """The clock at noon (Arcachon) on ``day``, running: for a module that reads its

@@ -93,6 +93,8 @@ DESTRUCTIVE_ENDPOINTS = frozenset(
         "directory.erase_contact",
         # Renames the company, changes its SIRET: the world's company stays as it is.
         "directory.details",
+        # Deletes the provisional company it attaches to the record.
+        "directory.attach_provisional",
         "library.erase_on_request",
         "library_admin.merge_pair",
         "admin.disable_user",

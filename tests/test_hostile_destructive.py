@@ -1,7 +1,7 @@
 """The hostile battery through the forms that end a session or destroy what they act on
 (log out, delete a person (themself, or the team at their request), merge, disable or enable an account, send an invitation again (the earlier link ends), erase a contact, remove a
 commitment (staff's or the person's own), new personal link, cancel an event, correct a
-company's name and SIRET): each submission gets a record made for it, so that no
+company's name and SIRET, attach a provisional company to a record): each submission gets a record made for it, so that no
 part of the battery depends on another's order. As every role: the owner through the form
 its page shows, the others by a forged post. A refused submission changes nothing: no
 statement but bookkeeping is committed and the record is as it was.
@@ -31,7 +31,7 @@ from connectences.models import (
     Invitation,
     User,
 )
-from connectences.prospection.companies import STAFF_DETAIL_FIELDS
+from connectences.prospection.companies import STAFF_DETAIL_FIELDS, create_provisional
 from connectences.web.access import ROLE_HOME
 from tests import factories
 from tests import hostile_battery as battery
@@ -142,6 +142,24 @@ def _company_details(auth, client, role):
     return Target(page, f"{page}/coordonnees", state)
 
 
+def _attach_provisional(auth, client, role):
+    """A provisional company (a public need not confirmed, for a SIRET) the staff attach
+    to a company's record, from the page the record's refusal links to."""
+    company = factories.company()
+    factories.load(factories.document(companies=[company]))
+    stored = by_ref(Company, company["ref"])
+    provisional = create_provisional(db.session, factories.make_siret(), "33009")
+    db.session.commit()
+    siret, provisional_id = provisional.siret, provisional.id
+
+    def state():
+        db.session.expire_all()
+        return db.session.get(Company, provisional_id) is not None
+
+    action = f"/animateur/entreprises/{stored.ref}/rattacher"
+    return Target(f"{action}?siret={siret}", action, state)
+
+
 def _erase_on_request(auth, client, role):
     """A person the team erases at their request, from their record."""
     person = _candidate()
@@ -221,6 +239,7 @@ TARGETS = {
     "/candidat/mon-espace/engagements/<int:commitment_id>/retirer": _own_commitment(session=True),
     "/animateur/entreprises/<company_ref:ref>/contacts/<int:contact_id>/effacer": _contact,
     "/animateur/entreprises/<company_ref:ref>/coordonnees": _company_details,
+    "/animateur/entreprises/<company_ref:ref>/rattacher": _attach_provisional,
     "/animateur/cvtheque/<candidate_ref:ref>/effacer": _erase_on_request,
     "/animateur/cvtheque/doublons/<int:a_id>/<int:b_id>/fusionner": _merge,
     "/admin/utilisateurs/<int:user_id>/desactiver": _account(active=True),

@@ -19,7 +19,14 @@ from connectences.prospection.companies import (
 from connectences.prospection.pressure import COMPANY_DETAILS, company_timeline
 from tests.factories import make_siret
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import html_of, make_company, page_text, read_guard_at, stamp_in
+from tests.helpers import (
+    html_of,
+    make_company,
+    page_text,
+    read_guard_at,
+    staff_details_form,
+    stamp_in,
+)
 
 ARCACHON, BORDEAUX = "33009", "33063"
 ACTION = "/animateur/entreprises/{ref}/coordonnees"
@@ -55,23 +62,9 @@ def _entries(company_id: int) -> list[AuditLog]:
     )
 
 
-def _form(company: Company, **changes) -> dict:
-    """The staff's form as the record shows it, with ``changes``."""
-    return {
-        "name": company.name,
-        "siret": company.siret,
-        "naf": company.naf or "",
-        "address": company.address or "",
-        "commune": company.commune,
-        "employees": "" if company.employees is None else str(company.employees),
-        "contact_email": company.contact_email or "",
-        **changes,
-    }
-
-
 def _post(client, company: Company, **changes):
     page = _record(company)
-    data = {**_form(company, **changes), **read_guard_at(client, page, "/coordonnees")}
+    data = {**staff_details_form(company, **changes), **read_guard_at(client, page, "/coordonnees")}
     return client.post(ACTION.format(ref=company.ref), data=data)
 
 
@@ -194,9 +187,9 @@ def test_details_read_before_another_save_are_refused(client, auth, app):
     page, action = _record(company), ACTION.format(ref=company.ref)
     first = read_guard_at(client, page, "/coordonnees")
     second = read_guard_at(other, page, "/coordonnees")
-    sent = client.post(action, data={**_form(company, address="1 rue Haute"), **first})
+    sent = client.post(action, data={**staff_details_form(company, address="1 rue Haute"), **first})
     assert sent.status_code == 302
-    refused = other.post(action, data={**_form(company, name="Autre nom"), **second})
+    refused = other.post(action, data={**staff_details_form(company, name="Autre nom"), **second})
     assert refused.status_code == 422
     said = page_text(refused)
     assert "modifiée par quelqu'un d'autre" in said and "Rien n'a été enregistré" in said
@@ -206,7 +199,7 @@ def test_details_read_before_another_save_are_refused(client, auth, app):
     again = other.post(
         action,
         data={
-            **_form(company, address="1 rue Haute", name="Autre nom"),
+            **staff_details_form(company, address="1 rue Haute", name="Autre nom"),
             "lu_le": stamp_in(refused, "/coordonnees"),
             "lu_valeurs": read_guard_at(other, page, "/coordonnees")["lu_valeurs"],
         },
@@ -222,9 +215,14 @@ def test_wrong_users_are_refused(client, auth, app):
         someone = app.test_client()
         auth.login(role, client=someone)
         assert someone.get(_record(company)).status_code == 403, role
-        assert someone.post(action, data=_form(company, name="Pirate")).status_code == 403, role
+        assert (
+            someone.post(action, data=staff_details_form(company, name="Pirate")).status_code == 403
+        ), role
     anonymous = app.test_client()
-    assert anonymous.post(action, data=_form(company, name="Pirate")).status_code in (302, 401)
+    assert anonymous.post(action, data=staff_details_form(company, name="Pirate")).status_code in (
+        302,
+        401,
+    )
     assert _stored(company.id) == before and _entries(company.id) == []
 
 
@@ -245,10 +243,10 @@ def test_a_form_without_its_security_token_changes_nothing(client, auth, csrf_on
     token = csrf_token_from(html_of(client.get(page)))
     guard = read_guard_at(client, page, "/coordonnees")
     action = ACTION.format(ref=company.ref)
-    refused = client.post(action, data={**_form(company, name="Autre nom"), **guard})
+    refused = client.post(action, data={**staff_details_form(company, name="Autre nom"), **guard})
     assert refused.status_code in (400, 303)
     assert _stored(company.id)[0] == company.name and _entries(company.id) == []
-    sent = {**_form(company, name="Autre nom"), **guard, "csrf_token": token}
+    sent = {**staff_details_form(company, name="Autre nom"), **guard, "csrf_token": token}
     assert client.post(action, data=sent).status_code == 302
     assert _stored(company.id)[0] == "Autre nom"
 
@@ -258,7 +256,7 @@ def test_the_rule_names_a_provisional_company_the_staff_rename(app, auth):
     name it, as when they enter it: listed, with a ref made from its name."""
     member = auth.create("animateur")
     company = create_provisional(db.session, make_siret(), ARCACHON)
-    data = _form(company, name="Ostréiculture Lafitte")
+    data = staff_details_form(company, name="Ostréiculture Lafitte")
     changed = update_details(db.session, company, data, actor=member, staff=True)
     db.session.commit()
     assert set(changed) == {"name"}
@@ -267,7 +265,9 @@ def test_the_rule_names_a_provisional_company_the_staff_rename(app, auth):
 
 def test_the_owner_s_rule_still_leaves_the_registry_fields_alone(app):
     company = make_company()
-    data = _form(company, name="Autre nom", siret=make_siret(), naf="01.11Z", address="2 rue")
+    data = staff_details_form(
+        company, name="Autre nom", siret=make_siret(), naf="01.11Z", address="2 rue"
+    )
     changed = update_details(db.session, company, data, actor=None, said_by_owner="a@b.fr")
     assert set(changed) == {"address"}
 
@@ -288,7 +288,11 @@ def test_a_siret_taken_meanwhile_is_refused_by_the_unique_index(app, auth, monke
     monkeypatch.setattr(companies, "siret_taken", checked_before_the_other_request)
     with pytest.raises(companies.CompanyError) as refused:
         update_details(
-            db.session, company, _form(company, siret=other.siret), actor=member, staff=True
+            db.session,
+            company,
+            staff_details_form(company, siret=other.siret),
+            actor=member,
+            staff=True,
         )
     assert "« Garage des Pins »" in refused.value.errors["siret"] and len(calls) == 2
     db.session.rollback()

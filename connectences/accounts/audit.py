@@ -108,6 +108,7 @@ ACTION_LABELS: dict[str, str] = {
     "company.mailing": "Courrier ou lettre à une entreprise",
     "company.preferences": "Préférences de contact d'une entreprise",
     "company.details": "Coordonnées d'une entreprise modifiées",
+    "company.provisional_merged": "Entreprise provisoire rattachée à une fiche",
     "company_directory_access_refused": "Accès au répertoire des entreprises refusé",
     "company_link_refused": "Lien de suivi d'entreprise refusé",
     "diagnosis_access_refused": "Accès aux diagnostics refusé",
@@ -245,6 +246,9 @@ DETAIL_LABELS: dict[str, str] = {
     "dropped_id": "fiche supprimée nº",
     "from_dropped": "repris de la fiche supprimée",
     "leads_moved": "propositions déplacées",
+    # A provisional company attached to a listed one.
+    "needs_moved": "besoins repris",
+    "rows_moved": "autres liens repris",
     # The interchange document's collections and what an import did to each.
     "operators": "opérateurs",
     "partners": "partenaires",

@@ -223,6 +223,19 @@ def _unattached_until_confirmed(session, company: Company, email: str | None) ->
     return is_provisional(company) or not speaks_for(session, company, email)
 
 
+def moved_to_company(session, need: Need, company: Company) -> None:
+    """``need``, of a provisional company the staff attached to the listed ``company``
+    (``prospection.provisional_merge``), is that company's now. Whether its author speaks
+    for it is decided as if they had typed its SIRET (:func:`_unattached_until_confirmed`):
+    an address the company does not know stays apart (``owner_unattached``) until an
+    animateur attaches it, and confirming decides it again (:func:`confirm_need`). The
+    author becomes no contact of the company here: the staff vouched for the SIRET, not
+    for them."""
+    need.company = company
+    if need.source == "entreprise":
+        need.owner_unattached = _unattached_until_confirmed(session, company, need.owner_email)
+
+
 def correct_owner_email(session, need: Need, email: str) -> None:
     """The author of an unconfirmed public need corrects the address it was sent with
     (a need posted with the company's own address, then moved to another one, is not

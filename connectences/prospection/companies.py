@@ -25,7 +25,17 @@ from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    exists,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from stdnum import exceptions as stdnum_errors
@@ -333,7 +343,8 @@ def siret_taken(session: Session, company: Company, siret: str) -> str | None:
     if is_provisional(other):
         return (
             f"Le SIRET {siret_display(siret)} est celui qu'a donné un besoin du formulaire "
-            "public pas encore confirmé, pour une autre entreprise. Vérifiez le numéro."
+            "public pas encore confirmé. Vérifiez le numéro ; si c'est bien celui de cette "
+            "entreprise, rattachez-lui ce besoin."
         )
     return (
         f"Le SIRET {siret_display(siret)} est déjà celui de l'entreprise « {other.name} » "
@@ -374,13 +385,13 @@ def update_details(
         # gave since it was looked up, the company then as it was.
         try:
             with session.begin_nested():
-                _set_details(company, changed)
+                write_details(company, changed)
                 session.flush()
         except IntegrityError:
             taken = siret_taken(session, company, clean["siret"]) or SIRET_TAKEN_MEANWHILE
             raise CompanyError({"siret": taken}) from None
     else:
-        _set_details(company, changed)
+        write_details(company, changed)
     if "name" in changed and is_provisional(company):
         name_company(session, company, clean["name"], clean["commune"], actor=actor)
     details: dict[str, Any] = {
@@ -400,7 +411,9 @@ def update_details(
     return changed
 
 
-def _set_details(company: Company, changed: Mapping[str, tuple[Any, Any]]) -> None:
+def write_details(company: Company, changed: Mapping[str, tuple[Any, Any]]) -> None:
+    """Set on ``company`` each field's new value of ``changed`` (field: (before, after)),
+    and the SIREN of its SIRET; nothing checked nor recorded (the callers do)."""
     for field, (_old, new) in changed.items():
         setattr(company, field, new)
     company.siren = siren_of(company.siret)
@@ -503,6 +516,43 @@ def _referred_to(session: Session, company_id: int) -> bool:
     return any(
         session.scalar(select(exists().where(column == company_id))) for column in _references()
     )
+
+
+def move_references(session: Session, from_id: int, to_id: int) -> int:
+    """Make every row of any table that refers to the company ``from_id`` refer to
+    ``to_id`` instead (:func:`_references`: a table added later moves too); how many
+    moved. A row that would repeat one of ``to_id``'s where a unique key allows one (an
+    owner's account linked to both, a newsletter delivered to both) is dropped: the
+    company's own is kept. Core statements: the caller flushes before, and reads the
+    objects of the session again after (``session.expire_all``)."""
+    moved = 0
+    for column in _references():
+        table = column.table
+        for others in _unique_with(column):
+            twin = table.alias()
+            session.execute(
+                delete(table).where(
+                    column == from_id,
+                    exists().where(
+                        twin.c[column.name] == to_id,
+                        *(twin.c[other.name] == other for other in others),
+                    ),
+                )
+            )
+        moved += session.execute(
+            update(table).where(column == from_id).values({column.name: to_id})
+        ).rowcount
+    return moved
+
+
+def _unique_with(column) -> list[list]:
+    """The other columns of each unique key (primary key, unique constraint or index)
+    of ``column``'s table that holds ``column``."""
+    table = column.table
+    keys = [table.primary_key.columns] if table.primary_key is not None else []
+    keys += [c.columns for c in table.constraints if isinstance(c, UniqueConstraint)]
+    keys += [index.columns for index in table.indexes if index.unique]
+    return [[c for c in key if c is not column] for key in keys if column in list(key)]
 
 
 def delete_forgotten_provisional(session: Session, before: datetime) -> int:

@@ -210,6 +210,10 @@ def preferences_words(preferences: Mapping[str, Any]) -> str:
 # the address of the owner who changed them (their account or their space's link; none
 # when the staff did, whose form changes the name, SIRET and NAF code too).
 COMPANY_DETAILS = "company.details"
+# The staff attached a provisional company to the record (``provisional_merge``): the
+# record took its SIRET (``before``/``after`` as above), its needs (``needs_moved``) and
+# whatever else referred to it; ``dropped_ref`` is the provisional company's ref.
+COMPANY_MERGED = "company.provisional_merged"
 # Who changed them, as the staff's timeline names the company's owner.
 OWNER_OF_DETAILS = "le dirigeant (espace entreprise)"
 _DETAIL_WORDS = {
@@ -243,6 +247,22 @@ def details_words(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
         if field in after
     )
     return text[:1].upper() + text[1:]
+
+
+def needs_brought(needs: int) -> str:
+    """The needs attaching a provisional company brought ("2 besoins non confirmés
+    repris"), for the history and the staff's message."""
+    if not needs:
+        return "aucun besoin repris"
+    plural = "s" if needs > 1 else ""
+    return f"{needs} besoin{plural} non confirmé{plural} repris"
+
+
+def merged_words(needs: int) -> str:
+    """What attaching a provisional company to the record brought, after its SIRET
+    change in the history (" ; fiche provisoire rattachée (2 besoins non confirmés
+    repris)"), from a :data:`COMPANY_MERGED` entry."""
+    return f" ; fiche provisoire rattachée ({needs_brought(needs)})"
 
 
 def details_held(values: Mapping[str, Any]) -> str:
@@ -455,7 +475,7 @@ _TIMELINE_SAID = (
     )
     .outerjoin(User, User.id == AuditLog.actor_id)
     .where(
-        AuditLog.action.in_((COMPANY_PREFERENCES, COMPANY_DETAILS)),
+        AuditLog.action.in_((COMPANY_PREFERENCES, COMPANY_DETAILS, COMPANY_MERGED)),
         AuditLog.entity == "company",
         AuditLog.entity_id == _COMPANY_ID,
     )
@@ -688,6 +708,9 @@ def _said_or_changed(session: Session, of_company: dict) -> list[ContactEvent]:
                     )
                 )
             continue
+        summary = details_words(details.get("before") or {}, details.get("after") or {})
+        if action == COMPANY_MERGED:
+            summary += merged_words(details.get("needs_moved") or 0)
         events.append(
             ContactEvent(
                 on=local_date(at),
@@ -695,7 +718,7 @@ def _said_or_changed(session: Session, of_company: dict) -> list[ContactEvent]:
                 channel="coordonnees_entreprise",
                 by_id=None if owner else actor_id,
                 by=f"{OWNER_OF_DETAILS} : {owner}" if owner else _named(full_name, email),
-                summary=details_words(details.get("before") or {}, details.get("after") or {}),
+                summary=summary,
                 counted=False,
             )
         )

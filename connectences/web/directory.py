@@ -23,7 +23,7 @@ from connectences.models import Company, CompanyContact, Need
 from connectences.needs import territory_edge
 from connectences.needs.status_words import owner_stops, status_label
 from connectences.prospection import companies as directory
-from connectences.prospection import contact_rights, naf
+from connectences.prospection import contact_rights, naf, provisional_merge
 from connectences.prospection import diagnosis as questionnaire
 from connectences.prospection.mailings import record_mailing
 from connectences.prospection.pressure import (
@@ -244,6 +244,7 @@ def _render_show(company: Company, *, status: int = 200, **extra):
         "details_errors": {},
         "details_values": None,
         "details_edits": directory.STAFF_DETAIL_FIELDS,
+        "attach_siret": None,
         "preference_errors": {},
         "preference_values": None,
         "preferences_set": directory.preferences_last_set(db.session, company),
@@ -305,11 +306,17 @@ def details(ref: str):
         errors = errors_for(exc, {field: field for field in fields})
         # In the order of the form.
         errors = {key: errors[key] for key in ("_", *fields) if key in errors}
+        company = _company_or_404(ref)
+        # A SIRET held by a provisional company: the staff may attach it to the record.
+        provisional = provisional_merge.provisional_holding(
+            db.session, company, request.form.get("siret")
+        )
         return _render_show(
-            _company_or_404(ref),
+            company,
             status=422,
             details_errors=errors,
             details_values=typed_details(request.form, staff=True),
+            attach_siret=provisional.siret if provisional else None,
         )
     db.session.commit()
     flash_in(
@@ -322,6 +329,50 @@ def details(ref: str):
         tell_communes_recorded(request.form.get("commune"))
     # A provisional company named here has a ref of its own now.
     return redirect(url_for("directory.show", ref=company.ref, _anchor="fiche", **_kept_args()))
+
+
+@bp.route("/<company_ref:ref>/rattacher", methods=["GET", "POST"])
+def attach_provisional(ref: str):
+    """« Rattacher à cette fiche »: the provisional company holding the SIRET the staff
+    typed on the record (``?siret=``), what it holds, and the form that attaches it
+    (``provisional_merge.merge_provisional``)."""
+    company = _company_or_404(ref)
+    if request.method == "GET":
+        provisional = provisional_merge.provisional_holding(
+            db.session, company, request.args.get("siret")
+        )
+        if provisional is None:
+            abort(404)
+        return _render_attach(company, provisional)
+    try:
+        merged = provisional_merge.merge_provisional(
+            db.session,
+            company,
+            request.form.get("provisoire"),
+            siret_before=request.form.get("siret_avant"),
+            actor=current_user,
+        )
+    except directory.CompanyError as exc:
+        db.session.rollback()
+        company = _company_or_404(ref)
+        provisional = directory.get_company(db.session, request.form.get("provisoire") or "")
+        if provisional is not None and not directory.is_provisional(provisional):
+            provisional = None
+        return _render_attach(company, provisional, errors=exc.errors, status=422)
+    db.session.commit()
+    flash_in("fiche", provisional_merge.merged_message(merged))
+    return redirect(url_for("directory.show", ref=company.ref, _anchor="fiche"))
+
+
+def _render_attach(company: Company, provisional: Company | None, *, errors=None, status=200):
+    return render_template(
+        "directory/attach_provisional.html",
+        company=company,
+        provisional=provisional,
+        needs=provisional_merge.needs_of(db.session, provisional) if provisional else [],
+        errors=errors or {},
+        **helpers(),
+    ), status
 
 
 @bp.route("/<company_ref:ref>/preferences", methods=["POST"])
