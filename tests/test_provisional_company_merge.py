@@ -29,7 +29,7 @@ from connectences.prospection.companies import (
 from connectences.prospection.pressure import COMPANY_DETAILS, company_timeline
 from tests import factories as f
 from tests.fixtures_auth import csrf_token_from
-from tests.helpers import html_of, make_company, page_text
+from tests.helpers import html_of, make_company, page_text, staff_details_form
 
 STRANGER = "a.stranger@exemple.fr"
 CONFIRM_LINK = re.compile(r"http://localhost(/exprimer-un-besoin/confirmer/[^\s<\"]+)")
@@ -233,19 +233,6 @@ def test_every_row_referring_to_it_moves_and_a_repeated_link_is_kept_once(app, a
 # --- through the record -----------------------------------------------------------------
 
 
-def _details_form(company: Company, **changes) -> dict:
-    return {
-        "name": company.name,
-        "siret": company.siret,
-        "naf": company.naf or "",
-        "address": company.address or "",
-        "commune": company.commune,
-        "employees": "",
-        "contact_email": company.contact_email or "",
-        **changes,
-    }
-
-
 def test_the_refusal_offers_to_attach_and_the_staff_do(app, client, auth):
     company = make_company(name="Boulangerie Dupond")
     siret = f.make_siret()
@@ -254,7 +241,7 @@ def test_the_refusal_offers_to_attach_and_the_staff_do(app, client, auth):
     auth.login("animateur")
     refused = client.post(
         f"/animateur/entreprises/{company.ref}/coordonnees",
-        data=_details_form(company, siret=siret),
+        data=staff_details_form(company, siret=siret),
     )
     assert refused.status_code == 422
     link = f"/animateur/entreprises/{company.ref}/rattacher?siret={siret}"

@@ -140,6 +140,6 @@ def merge_provisional(
 def merged_message(merged: Merged) -> str:
     """What the staff are told once it is done (French)."""
     return (
-        f"Fiche provisoire du SIRET {siret_display(merged.siret)} rattachée à cette fiche : "
-        f"{needs_brought(merged.needs)}. Le SIRET de l'entreprise est maintenant le sien."
+        f"Fiche provisoire rattachée à cette fiche : {needs_brought(merged.needs)}. "
+        f"Le SIRET de l'entreprise est désormais {siret_display(merged.siret)}."
     )
