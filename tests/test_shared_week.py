@@ -588,8 +588,9 @@ def test_the_bundle_placed_at_its_total_writes_one_commitment_per_company(client
 
 def test_the_bundle_placement_summary_says_each_company_s_hours_and_days(client, auth, world):
     """The lead page's placement summary said « 20 h par semaine, CDI à temps partagé, à
-    partir du … — Boulangerie du Port, Garage Martin »: not who has the person when. At
-    other hours than the needs', only each company's days (the sharing is unknown)."""
+    partir du … — Boulangerie du Port, Garage Martin »: not who has the person when. In
+    one commitment at other hours than the needs' (a total given without each company's
+    hours), only each company's days (the sharing is unknown)."""
     lead_id = _bundle_lead(world)
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{lead_id}"
@@ -601,6 +602,15 @@ def test_the_bundle_placement_summary_says_each_company_s_hours_and_days(client,
     )
     placement = db.session.scalars(select(Placement)).one()
     placement.hours_per_week = 24
+    ines = by_ref(Candidate, "ines")
+    ines.commitments = [
+        Commitment(
+            label="Boulangerie du Port, Garage Martin",
+            hours_per_week=24,
+            days=["mon", "tue", "thu"],
+            placement=placement,
+        )
+    ]
     assert flow.placement_companies(placement) == (
         "Garage Martin le lundi et le jeudi, Boulangerie du Port le mardi"
     )

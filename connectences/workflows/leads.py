@@ -9,7 +9,7 @@ changes nothing when the move is not allowed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -94,21 +94,48 @@ MISSION_MONTHS = 1
 class PlacementOverWeek(TransitionError):
     """The placement needs an explicit confirmation (the message says why): it takes
     more than the person's free time, or hours other than its needs' (``hours_to_confirm``).
-    ``hours``: the hours placed; ``confirmation``: what a confirmation must name, the
-    person and those hours (``placement_confirmation``): a person or hours changed after
-    the question are asked again."""
+    ``hours``: the hours placed; ``split``: for a bundle placed company by company, each
+    company's hours as said to the operator (« Boulangerie du Port 6 h, Garage Martin
+    10 h »), else None; ``confirmation``: what a confirmation must name, the person and
+    those hours (``placement_confirmation``): a person or hours changed after the
+    question are asked again."""
 
-    def __init__(self, message: str, candidate_id: int, hours: float):
+    def __init__(
+        self,
+        message: str,
+        candidate_id: int,
+        hours: float,
+        shares: Sequence[tuple[Need, float]] | None = None,
+    ):
         super().__init__(message)
         self.hours = hours
-        self.confirmation = placement_confirmation(candidate_id, hours)
+        self.split = _split_text(shares) if shares and len(shares) > 1 else None
+        self.confirmation = placement_confirmation(candidate_id, hours, shares)
 
 
-def placement_confirmation(candidate_id: int, hours: float) -> str:
+def placement_confirmation(
+    candidate_id: int, hours: float, shares: Sequence[tuple[Need, float]] | None = None
+) -> str:
     """What the operator confirms when a placement asks (``PlacementOverWeek``): the
-    person placed and the weekly hours, as the form's hidden value sends it back. A
-    confirmation for another person or other hours confirms nothing."""
-    return f"{candidate_id}:{float(hours):g}"
+    person placed and the weekly hours, and for a bundle placed company by company
+    (``shares``: each need and its hours) each company's hours, as the form's hidden
+    value sends it back. A confirmation for another person or other hours (the same
+    total shared otherwise among the companies too) confirms nothing."""
+    said = f"{candidate_id}:{float(hours):g}"
+    if shares and len(shares) > 1:
+        said += ":" + ",".join(
+            f"{need.id}={float(h):g}" for need, h in sorted(shares, key=lambda s: s[0].id)
+        )
+    return said
+
+
+def _split_text(shares: Sequence[tuple[Need, float]]) -> str:
+    """« Boulangerie du Port 6 h, Garage Martin 10 h »: each company's hours of a bundle
+    placed company by company, by company name."""
+    return ", ".join(
+        f"{need.company.name} {hours_plain(h)}"
+        for need, h in sorted(shares, key=lambda s: s[0].company.name)
+    )
 
 
 def commitment_end(
@@ -206,20 +233,24 @@ def placement_period(placement: Placement) -> str:
 
 def placement_companies(placement: Placement) -> str:
     """Where the placement's week goes, company by company in week order (``job_week``):
-    'Océan Immo Andernos 4 h le jeudi, Transports Lacoste 7 h le vendredi'. Placed at
-    hours other than its needs' (a sharing among the companies nobody gave), each
+    'Océan Immo Andernos 4 h le jeudi, Transports Lacoste 7 h le vendredi': each
+    company's hours as its own commitment holds them (``company_commitment``: those the
+    operator gave it), else its need's when the placement is at its needs' hours. Placed
+    in one commitment at other hours (a sharing among the companies nobody gave), each
     company's days only: 'Océan Immo Andernos le jeudi, Transports Lacoste le vendredi'."""
     # A company the person left (``end_at_company``) is no longer where the week goes.
     needs = placement.needs_in_play
+    own = {need: company_commitment(placement, need) for need in needs}
     at_needs_hours = _same_hours(needs_hours(needs), placement_hours(placement))
     parts = []
     for need in dict.fromkeys(row.need for row in job_week(needs).days):
         days = week.on_days_text(need.days or ())
-        parts.append(
-            f"{need.company.name} {hours_plain(need.hours_per_week)} {days}"
-            if at_needs_hours
-            else f"{need.company.name} {days}"
-        )
+        if own[need] is not None:
+            parts.append(f"{need.company.name} {hours_plain(own[need].hours_per_week)} {days}")
+        elif at_needs_hours:
+            parts.append(f"{need.company.name} {hours_plain(need.hours_per_week)} {days}")
+        else:
+            parts.append(f"{need.company.name} {days}")
     # A need without days (an old record) has no row in the week: named all the same.
     parts += [n.company.name for n in needs if not n.days]
     return ", ".join(parts)
@@ -250,8 +281,14 @@ def placement_hours(placement: Placement) -> float:
 
 
 def _left_hours(placement: Placement) -> float:
-    """The weekly hours of the companies the person left (``end_at_company``)."""
-    return needs_hours([item.need for item in placement.needs if item.ended_on is not None])
+    """The weekly hours of the companies the person left (``end_at_company``): each its
+    own commitment's (the hours the operator gave it), else its need's."""
+    total = 0.0
+    for item in placement.needs:
+        if item.ended_on is not None:
+            own = company_commitment(placement, item.need)
+            total += own.hours_per_week if own is not None else item.need.hours_per_week
+    return total
 
 
 def over_free_time(
@@ -824,7 +861,8 @@ def record_placement(
     *,
     candidate: Candidate,
     needs: Sequence[Need],
-    hours_per_week: float,
+    hours_per_week: float | None = None,
+    company_hours: Mapping[int, float] | None = None,
     contract: str,
     start_date: date,
     end_date: date | None = None,
@@ -836,10 +874,15 @@ def record_placement(
     """Record that the operator placed one of the lead's candidates in one or more of its
     companies (a bundle places one person in several).
 
+    The hours: ``hours_per_week``, the placement's total; or, for a bundle,
+    ``company_hours``, the weekly hours at each company the operator gave (need id to
+    hours: one for each need placed, each 1 to 48, the placement's hours their total).
+
     The placement becomes a commitment of the person (its hours, the days of the needs
     placed, an end for a fixed-term contract: ``end_date``, the contract's last day when
-    the operator gives it, else ``commitment_end``); a bundle placed at its needs' hours,
-    one commitment per company (``_placement_shares``); and their status
+    the operator gives it, else ``commitment_end``); a bundle, one commitment per company
+    (``_placement_shares``), each with its hours (``company_hours``; given a total only,
+    at the needs' hours when the total is theirs); and their status
     follows their week (``cvtheque.status.settle_status``): ``en_mission`` while they
     have free time to fill, ``place`` once it is full for good or they want no more.
     Each need placed becomes ``pourvu``; the lead becomes ``place``; the lead's other
@@ -855,9 +898,10 @@ def record_placement(
     not ask): no trial recorded, no point planned for it.
 
     A placement over the person's free hours or on none of their free days, or at hours
-    other than its chosen needs' (``hours_to_confirm``: their hours, and the commitment
-    then written), raises ``PlacementOverWeek`` (saying why) unless ``confirmed``, what
-    the operator confirmed, names the very person and hours placed
+    other than its chosen needs' (``hours_to_confirm``: their hours, and the commitments
+    then written; for a bundle, any company's hours other than its need's), raises
+    ``PlacementOverWeek`` (saying why) unless ``confirmed``, what the operator confirmed,
+    names the very person and hours placed, company by company
     (``placement_confirmation``): a confirmation given for another person or other hours
     is asked again. One that would take the week of commitments over 48
     hours, or over six days (``week.seventh_day``, with the commitments running on one same day with
@@ -876,8 +920,25 @@ def record_placement(
         errors["needs"] = "Un des besoins choisis ne fait pas partie de cette proposition."
     if contract not in vocab.CONTRACTS:
         errors["contract"] = "Choisissez un type de contrat dans la liste."
-    # Written so that NaN (a float the form may parse) is refused too.
-    if not 1 <= hours_per_week <= week.MAX_WEEK_HOURS:
+    # Each company's hours of a bundle, each beside its own field
+    # (``company_hours_field``); none read for a need refused above.
+    shares: list[tuple[Need, float]] | None = None
+    if company_hours is not None:
+        if hours_per_week is not None:
+            raise ValueError("record_placement takes hours_per_week or company_hours, not both")
+        shares = []
+        for need in needs if "needs" not in errors else ():
+            hours = company_hours.get(need.id)
+            # Written so that NaN (a float the form may parse) is refused too.
+            if hours is None or not 1 <= hours <= week.MAX_WEEK_HOURS:
+                errors[company_hours_field(need.id)] = PLACEMENT_HOURS
+            else:
+                shares.append((need, float(hours)))
+        hours_per_week = sum(hours for _, hours in shares)
+        # One company of a bundle chosen: its hours are the placement's, as a total.
+        if len(shares) < 2:
+            shares = None
+    elif hours_per_week is None or not 1 <= hours_per_week <= week.MAX_WEEK_HOURS:
         errors["hours_per_week"] = PLACEMENT_HOURS
     # The person was proposed in this lead: work begun before it was sent is not its
     # placement (and its follow-up points would all be overdue at once).
@@ -939,11 +1000,11 @@ def record_placement(
         if why := week.seventh_day(days, (c.days or () for c in together)):
             why = f"Placement impossible pour {candidate.first_name} {candidate.last_name}. {why}"
             raise TransitionError(why, errors={"needs": why})
-    is_confirmed = confirmed == placement_confirmation(candidate.id, hours_per_week)
+    is_confirmed = confirmed == placement_confirmation(candidate.id, hours_per_week, shares)
     to_confirm = [
         why
         for why in (
-            hours_to_confirm(lead, needs, float(hours_per_week)),
+            hours_to_confirm(lead, needs, float(hours_per_week), shares),
             over_free_time(candidate, float(hours_per_week), needs, start_date),
         )
         if why
@@ -953,6 +1014,7 @@ def record_placement(
             " ".join([*to_confirm, "Confirmez pour l'enregistrer quand même."]),
             candidate_id=candidate.id,
             hours=float(hours_per_week),
+            shares=shares,
         )
 
     workflows.transition(
@@ -1021,7 +1083,7 @@ def record_placement(
             created_by_id=getattr(actor, "id", None),
         )
         for label, hours, held_days, share_need in _placement_shares(
-            needs, float(hours_per_week), days
+            needs, float(hours_per_week), days, shares
         )
     ]
     candidate.commitments.extend(commitments)
@@ -1074,14 +1136,24 @@ def needs_hours(needs: Sequence[Need]) -> float:
     return total
 
 
-def hours_to_confirm(lead: Lead, needs: Sequence[Need], hours: float) -> str | None:
+def hours_to_confirm(
+    lead: Lead,
+    needs: Sequence[Need],
+    hours: float,
+    shares: Sequence[tuple[Need, float]] | None = None,
+) -> str | None:
     """Why placing ``needs`` of ``lead`` at ``hours`` a week needs a confirmation, in
-    French: hours other than the needs' total, which the form proposes (a 20 h need
-    placed at 40 h). Says the needs' hours and what will be written
-    (``_placement_shares``: for a bundle, one commitment at the hours typed, not one per
-    company). None at the needs' hours."""
+    French: hours other than the needs', which the form proposes (a 20 h need placed at
+    40 h; for a bundle placed company by company, ``shares``, any company's hours other
+    than its need's, even at the same total). Says the needs' hours and what will be
+    written (``_placement_shares``: for a bundle, one commitment per company at its
+    hours; given a total only, one commitment at the hours typed). None at the needs'
+    hours."""
     total = needs_hours(needs)
-    if _same_hours(total, hours):
+    if shares:
+        if all(_same_hours(need.hours_per_week, h) for need, h in shares):
+            return None
+    elif _same_hours(total, hours):
         return None
     days = {d for need in needs for d in (need.days or ())}
     each = ", ".join(
@@ -1089,16 +1161,26 @@ def hours_to_confirm(lead: Lead, needs: Sequence[Need], hours: float) -> str | N
         for need in sorted(needs, key=lambda n: n.company.name)
     )
     chosen = "Le besoin choisi fait" if len(needs) == 1 else "Les besoins choisis font"
+    written_shares = _placement_shares(needs, hours, days, shares)
     written = " ; ".join(
         f"{hours_plain(h)} par semaine {week.on_days_text(d)} ({label})"
-        for label, h, d, _ in _placement_shares(needs, hours, days)
+        for label, h, d, _ in written_shares
     )
     if lead.is_bundle:
         text = f"{chosen} {hours_plain(total)} par semaine en tout ({each})"
     else:
         text = f"Le besoin « {needs[0].title} » fait {hours_plain(total)} par semaine"
-    text += f", vous indiquez {hours_plain(hours)} : sera enregistré un engagement de {written}"
-    if len(needs) > 1:
+    typed = hours_plain(hours) + (f" ({_split_text(shares)})" if shares else "")
+    if len(written_shares) > 1:
+        return (
+            text
+            + f", vous indiquez {typed} : sera enregistré un engagement par entreprise, {written}."
+        )
+    text += f", vous indiquez {typed} : sera enregistré un engagement de {written}"
+    if shares:
+        # A need without days (an old record): the person's week cannot say whose days.
+        text += ", un des besoins ne disant pas ses jours"
+    elif len(needs) > 1:
         text += (
             f", faute de savoir comment ces heures se répartissent entre les entreprises "
             f"(à {hours_plain(total)}, un engagement par entreprise aux heures de son besoin)"
@@ -1107,20 +1189,36 @@ def hours_to_confirm(lead: Lead, needs: Sequence[Need], hours: float) -> str | N
 
 
 def _placement_shares(
-    needs: Sequence[Need], hours: float, days: set[str]
+    needs: Sequence[Need],
+    hours: float,
+    days: set[str],
+    shares: Sequence[tuple[Need, float]] | None = None,
 ) -> list[tuple[str, float, list[str], Need | None]]:
     """The commitments a placement gives, as (company, hours, days, need: None for one
-    over several companies): one per company of a
-    bundle placed at its needs' hours (each its need's hours and days: the person's week
-    then says who takes each day); one over all the days otherwise (a single need, or hours
-    the operator changed, whose sharing among the companies is not known)."""
-    if len(needs) > 1 and _same_hours(needs_hours(needs), hours) and all(n.days for n in needs):
-        return [
-            (need.company.name, need.hours_per_week, vocab.week_order(need.days), need)
-            for need in needs
-        ]
+    over several companies): one per company of a bundle (each its need's days, the
+    person's week then saying who takes each day), at the hours the operator gave each
+    company (``shares``) or, given a total only, at its need's hours when the total is
+    theirs; one over all the days otherwise (a single need, hours whose sharing among
+    the companies is not known, or a need without days)."""
+    if len(needs) > 1 and all(n.days for n in needs):
+        if shares:
+            return [
+                (need.company.name, float(h), vocab.week_order(need.days), need)
+                for need, h in shares
+            ]
+        if _same_hours(needs_hours(needs), hours):
+            return [
+                (need.company.name, need.hours_per_week, vocab.week_order(need.days), need)
+                for need in needs
+            ]
     only = needs[0] if len(needs) == 1 else None
     return [(", ".join(need.company.name for need in needs), hours, vocab.week_order(days), only)]
+
+
+def company_hours_field(need_id: int) -> str:
+    """The name, in ``record_placement``'s errors, of the hours given for the company of
+    the need ``need_id`` (``company_hours``)."""
+    return f"hours_per_week:{need_id}"
 
 
 def _trial_end(
