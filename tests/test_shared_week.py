@@ -532,58 +532,149 @@ def _bundle_lead(world) -> int:
     return lead.id
 
 
-def _bundle_form(**fields) -> dict:
-    return _placement_form(
-        besoins=[str(by_ref(Need, "placed").id), str(by_ref(Need, "fits").id)], **fields
+def _hours_fields(placed="8", fits="12") -> dict:
+    """The bundle's placement form's hours at each company: "placed"'s (Boulangerie du
+    Port) and "fits"'s (Garage Martin)."""
+    return {
+        f"heures-{by_ref(Need, 'placed').id}": placed,
+        f"heures-{by_ref(Need, 'fits').id}": fits,
+    }
+
+
+def _bundle_form(placed="8", fits="12", **fields) -> dict:
+    form = _placement_form(
+        besoins=[str(by_ref(Need, "placed").id), str(by_ref(Need, "fits").id)],
+        **_hours_fields(placed, fits),
+        **fields,
+    )
+    del form["heures"]
+    return form
+
+
+def _split_confirmation(placed, fits) -> str:
+    """The hidden confirmation of Inès placed in the bundle at ``placed`` h at the
+    Boulangerie and ``fits`` h at the garage."""
+    return flow.placement_confirmation(
+        by_ref(Candidate, "ines").id,
+        placed + fits,
+        [(by_ref(Need, "placed"), placed), (by_ref(Need, "fits"), fits)],
     )
 
 
-def test_the_bundle_placement_form_proposes_its_total_and_confirms_other_hours(client, auth, world):
-    """The form proposes the bundle's 20 h. Typed 24 h (within Inès's 24 h, so nothing
-    else asks), the operator is told the total and what will be written, and confirms
-    those hours; hours changed after the warning are asked again."""
+def test_the_bundle_placement_form_proposes_each_company_s_hours_and_confirms_others(
+    client, auth, world
+):
+    """The form proposes each company's hours (its need's: 8 h and 12 h, 20 h in all).
+    Typed 10 h and 14 h (24 h, within Inès's 24 h, so nothing else asks), the operator is
+    told the needs' hours and the commitments written, one per company at its hours,
+    and confirms them; the same total shared otherwise after the warning is asked
+    again."""
     lead_id = _bundle_lead(world)
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{lead_id}"
-    page = client.get(url)
-    assert re.search(r'<input[^>]*id="heures"[^>]*value="20"', html_of(page))
-    form = _bundle_form(heures="24")
+    page = html_of(client.get(url))
+    for field, value in _hours_fields().items():
+        assert re.search(rf'<input[^>]*id="{field}"[^>]*value="{value}"', page)
+    # The bundle's total is said; no total field of its own.
+    assert "Proposées : celles des besoins, 20 h par semaine en tout." in page_text(client.get(url))
+    assert 'id="heures"' not in page
+    form = _bundle_form(placed="10", fits="14")
     asked = _post(client, url, url + "/placement", form)
     assert asked.status_code == 409
     text = page_text(asked)
     assert (
         "Les besoins choisis font 20 h par semaine en tout (Boulangerie du Port 8 h, "
-        "Garage Martin 12 h), vous indiquez 24 h : sera enregistré un engagement de 24 h "
-        "par semaine le lundi, le mardi et le jeudi (Boulangerie du Port, Garage Martin)"
+        "Garage Martin 12 h), vous indiquez 24 h (Boulangerie du Port 10 h, Garage Martin "
+        "14 h) : sera enregistré un engagement par entreprise, 10 h par semaine le mardi "
+        "(Boulangerie du Port) ; 14 h par semaine le lundi et le jeudi (Garage Martin)."
     ) in text
-    assert "Je confirme ce placement d'Inès Marchal à 24 h par semaine" in text
-    assert f'name="confirmation" value="{_confirmation(24)}"' in html_of(asked)
+    assert (
+        "Je confirme ce placement d'Inès Marchal à 24 h par semaine (Boulangerie du Port "
+        "10 h, Garage Martin 14 h)"
+    ) in text
+    assert f'name="confirmation" value="{_split_confirmation(10, 14)}"' in html_of(asked)
+    # What was typed is shown again.
+    assert re.search(
+        rf'<input[^>]*id="heures-{by_ref(Need, "fits").id}"[^>]*value="14"', html_of(asked)
+    )
     assert count(Commitment) == 0
-    # Confirmed for 24 h, sent at 22 h: asked again, nothing written.
+    # Confirmed for 10 h + 14 h, sent as 12 h + 12 h (the same 24 h): asked again.
     again = _post(
-        client, url, url + "/placement", {**form, "heures": "22", "confirmer": "1",
-                                           "confirmation": _confirmation(24)}
+        client, url, url + "/placement",
+        {**_bundle_form(placed="12", fits="12"), "confirmer": "1",
+         "confirmation": _split_confirmation(10, 14)},
     )  # fmt: skip
-    assert again.status_code == 409 and "vous indiquez 22 h" in page_text(again)
+    assert again.status_code == 409 and "(Boulangerie du Port 12 h, Garage Martin 12 h)" in (
+        page_text(again)
+    )
     assert count(Commitment) == 0
     done = _post(
         client,
         url,
         url + "/placement",
-        {**form, "confirmer": "1", "confirmation": _confirmation(24)},
+        {**form, "confirmer": "1", "confirmation": _split_confirmation(10, 14)},
     )
     assert done.status_code == 302
-    (held,) = by_ref(Candidate, "ines").commitments
-    assert held.hours_per_week == 24 and held.days == ["mon", "tue", "thu"]
+    held = sorted((c.hours_per_week, c.days) for c in by_ref(Candidate, "ines").commitments)
+    assert held == [(10, ["tue"]), (14, ["mon", "thu"])]
+    assert (
+        "Garage Martin 14 h le lundi et le jeudi, Boulangerie du Port 10 h le mardi."
+        in page_text(client.get(url))
+    )
 
 
 def test_the_bundle_placed_at_its_total_writes_one_commitment_per_company(client, auth, world):
     lead_id = _bundle_lead(world)
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{lead_id}"
-    assert _post(client, url, url + "/placement", _bundle_form(heures="20")).status_code == 302
+    assert _post(client, url, url + "/placement", _bundle_form()).status_code == 302
     held = sorted((c.hours_per_week, tuple(c.days)) for c in by_ref(Candidate, "ines").commitments)
     assert held == [(8, ("tue",)), (12, ("mon", "thu"))]
+
+
+def test_a_company_left_unticked_is_not_placed_whatever_its_hours_field_says(client, auth, world):
+    """Only the companies ticked are placed and their hours read: the garage unticked,
+    its field left as typed (« abc »), the person is placed at the Boulangerie's hours."""
+    lead_id = _bundle_lead(world)
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{lead_id}"
+    form = {**_bundle_form(fits="abc"), "besoins": [str(by_ref(Need, "placed").id)]}
+    assert _post(client, url, url + "/placement", form).status_code == 302
+    (held,) = by_ref(Candidate, "ines").commitments
+    assert (held.hours_per_week, held.days, held.need_id) == (8, ["tue"], by_ref(Need, "placed").id)
+    assert by_ref(Need, "fits").status == "en_recherche"
+
+
+@pytest.mark.parametrize(
+    ("placed", "fits", "said_placed", "said_fits"),
+    [
+        ("0", "12", "entre 1 et 48", None),
+        ("8", "", None, "entre 1 et 48"),
+        ("49", "0,5", "entre 1 et 48", "entre 1 et 48"),
+        ("8,555", "12", "« 8,555 » a trop de chiffres après la virgule", None),
+        ("huit", "nan", "entre 1 et 48", "entre 1 et 48"),
+    ],
+)
+def test_each_company_s_hours_are_refused_beside_their_own_field(
+    client, auth, world, placed, fits, said_placed, said_fits
+):
+    lead_id = _bundle_lead(world)
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{lead_id}"
+    refused = _post(
+        client, url, url + "/placement", _bundle_form(placed=placed, fits=fits, confirmer="1")
+    )
+    assert refused.status_code == 422
+    for ref, said, typed in (("placed", said_placed, placed), ("fits", said_fits, fits)):
+        field = f"heures-{by_ref(Need, ref).id}"
+        if said is None:
+            assert f'id="{field}-erreurs"' not in html_of(refused)
+        else:
+            assert said in error_of(refused, field)
+        assert re.search(
+            rf'<input[^>]*id="{field}"[^>]*value="{re.escape(typed)}"', html_of(refused)
+        )
+    assert count(Commitment) == 0 and by_ref(Need, "placed").status == "propose"
 
 
 def test_the_bundle_placement_summary_says_each_company_s_hours_and_days(client, auth, world):
@@ -594,7 +685,7 @@ def test_the_bundle_placement_summary_says_each_company_s_hours_and_days(client,
     lead_id = _bundle_lead(world)
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{lead_id}"
-    assert _post(client, url, url + "/placement", _bundle_form(heures="20")).status_code == 302
+    assert _post(client, url, url + "/placement", _bundle_form()).status_code == 302
     page = page_text(client.get(url))
     assert (
         "à partir du 01/03/2027 — Garage Martin 12 h le lundi et le jeudi, Boulangerie du "
@@ -721,7 +812,8 @@ def test_a_need_of_a_live_bundle_keeps_its_hours_and_days_while_the_operator_hol
     auth.login("operator", org_ref="ge-a")
     lead_page = client.get(f"/operateur/propositions/{lead_id}")
     assert "20 h par semaine sur 3 jours" in page_text(lead_page)
-    assert re.search(r'<input[^>]*id="heures"[^>]*value="20"', html_of(lead_page))
+    for field, value in _hours_fields().items():
+        assert re.search(rf'<input[^>]*id="{field}"[^>]*value="{value}"', html_of(lead_page))
 
 
 def test_a_placement_making_a_seventh_day_is_refused_beside_the_companies(client, auth, world):
@@ -730,7 +822,7 @@ def test_a_placement_making_a_seventh_day_is_refused_beside_the_companies(client
     _hold(Commitment(hours_per_week=10, days=["wed", "fri", "sat", "sun"], label="Mairie"))
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{lead_id}"
-    refused = _post(client, url, url + "/placement", _bundle_form(heures="20", confirmer="1"))
+    refused = _post(client, url, url + "/placement", _bundle_form(confirmer="1"))
     assert refused.status_code == 422
     assert (
         "Placement impossible pour Inès Marchal. Ce travail le lundi, le mardi et le jeudi ; "

@@ -801,4 +801,6 @@ def test_a_company_that_left_an_accepted_bundle_is_out_of_its_page(client, auth)
     html = page.get_data(as_text=True)
     assert f'name="besoins" value="{by_ref(Need, "n1").id}"' not in html
     assert f'name="besoins" value="{by_ref(Need, "n2").id}"' in html
-    assert 'name="heures" id="heures" value="14"' in html
+    n2 = by_ref(Need, "n2").id
+    assert f'name="heures-{n2}" id="heures-{n2}" value="14"' in html
+    assert f'name="heures-{by_ref(Need, "n1").id}"' not in html

@@ -329,9 +329,15 @@ def _parse_placement(lead: Lead, form) -> tuple[dict, dict[str, str]]:
         errors["besoins"] = "Choisissez au moins une entreprise."
     elif any(n not in needs for n in chosen):
         errors["besoins"] = "Un des besoins choisis ne fait pas partie de cette proposition."
-    hours = read_number(form.get("heures", ""), "h")
-    if hours is None:
-        errors["heures"] = too_precise(form.get("heures")) or flow.PLACEMENT_HOURS
+    # A bundle: the hours agreed with each company chosen, each in its own field; a
+    # single need: its hours.
+    hours = {}
+    fields = [company_hours_field(n) for n in chosen if n in needs]
+    for field in fields if lead.is_bundle else ["heures"]:
+        hours[field] = read_number(form.get(field, ""), "h")
+        # Its range is the rule's (said with the other fields' errors).
+        if hours[field] is None:
+            errors[field] = too_precise(form.get(field)) or flow.PLACEMENT_HOURS
     start, why = read_typed_date(
         form.get("debut"), "Date de début", missing="Indiquez la date de début (jj/mm/aaaa)."
     )
@@ -354,10 +360,14 @@ def _parse_placement(lead: Lead, form) -> tuple[dict, dict[str, str]]:
             errors["essai-fin"] = why
     if errors:
         return {}, errors
+    if lead.is_bundle:
+        given = {"company_hours": {int(n): hours[company_hours_field(n)] for n in chosen}}
+    else:
+        given = {"hours_per_week": hours["heures"]}
     return {
         "candidate": candidates[candidate_id],
         "needs": [needs[n] for n in chosen],
-        "hours_per_week": hours,
+        **given,
         "contract": form.get("contrat", ""),
         "start_date": start,
         "end_date": end,
@@ -366,12 +376,32 @@ def _parse_placement(lead: Lead, form) -> tuple[dict, dict[str, str]]:
     }, {}
 
 
+def company_hours_field(need_id: int | str) -> str:
+    """The placement form's field of the hours agreed with the company of a bundle's
+    need ``need_id``."""
+    return f"heures-{need_id}"
+
+
+def _placement_fields(lead: Lead) -> dict[str, str]:
+    """The placement form's field of each name ``record_placement`` refuses, with each
+    company's hours of a bundle."""
+    return PLACEMENT_FIELDS | {
+        flow.company_hours_field(item.need_id): company_hours_field(item.need_id)
+        for item in lead.needs
+    }
+
+
 def _typed_placement(form) -> dict:
     """The placement form as it was sent, to show it again."""
     return {
         "candidate_id": form.get("candidat", ""),
         "need_ids": set(form.getlist("besoins")),
         "hours": form.get("heures", ""),
+        "company_hours": {
+            key.removeprefix("heures-"): value
+            for key, value in form.items()
+            if key.startswith("heures-")
+        },
         "contract": form.get("contrat", ""),
         "start": form.get("debut", ""),
         "end": form.get("fin", ""),
@@ -411,6 +441,7 @@ def place(lead_id: int):
             "why": warning.message,
             "name": f"{person.first_name} {person.last_name}",
             "hours": warning.hours,
+            "split": warning.split,
             "confirmation": warning.confirmation,
         }
         return _render_show(
@@ -429,7 +460,7 @@ def place(lead_id: int):
             None,
             422,
             sent="placement",
-            errors=errors_for(refusal, PLACEMENT_FIELDS),
+            errors=errors_for(refusal, _placement_fields(lead)),
             typed=_typed_placement(request.form),
         )
     db.session.commit()

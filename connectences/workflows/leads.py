@@ -846,6 +846,15 @@ def _end_releasing_needs(
     return entry
 
 
+def placement_hours_problem(hours: float | None) -> str | None:
+    """Why ``hours`` cannot be a placement's weekly hours, or one company's of a bundle
+    (``PLACEMENT_HOURS``: 1 to 48); None when they can."""
+    # Written so that NaN (a float the form may parse) is refused too.
+    if hours is None or not 1 <= hours <= week.MAX_WEEK_HOURS:
+        return PLACEMENT_HOURS
+    return None
+
+
 def placement_refused(lead: Lead) -> str | None:
     """Why ``lead`` takes no placement in its state, in the lead's own French words
     (placed already, closed, not accepted yet: nothing changed); None when it does. The
@@ -929,17 +938,16 @@ def record_placement(
         shares = []
         for need in needs if "needs" not in errors else ():
             hours = company_hours.get(need.id)
-            # Written so that NaN (a float the form may parse) is refused too.
-            if hours is None or not 1 <= hours <= week.MAX_WEEK_HOURS:
-                errors[company_hours_field(need.id)] = PLACEMENT_HOURS
+            if why := placement_hours_problem(hours):
+                errors[company_hours_field(need.id)] = why
             else:
                 shares.append((need, float(hours)))
         hours_per_week = sum(hours for _, hours in shares)
         # One company of a bundle chosen: its hours are the placement's, as a total.
         if len(shares) < 2:
             shares = None
-    elif hours_per_week is None or not 1 <= hours_per_week <= week.MAX_WEEK_HOURS:
-        errors["hours_per_week"] = PLACEMENT_HOURS
+    elif why := placement_hours_problem(hours_per_week):
+        errors["hours_per_week"] = why
     # The person was proposed in this lead: work begun before it was sent is not its
     # placement (and its follow-up points would all be overdue at once).
     sent_on = local_date(lead.created_at) if lead.created_at is not None else None
