@@ -7,11 +7,12 @@ that company's hours, not its need's."""
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
 
-from connectences.exchange import export_document, validate
+from connectences.exchange import export_document, import_document, validate
 from connectences.extensions import db
 from connectences.matching import week
 from connectences.matching.data import candidate_from_model
@@ -81,8 +82,17 @@ def test_each_company_s_hours_are_written_in_its_own_commitment(people):
     assert flow.placement_companies(placement) == (
         f"{n1.company.name} 10 h le mardi, {n2.company.name} 11 h le jeudi"
     )
-    # The interchange exports one commitment per company, at its hours, valid.
-    assert validate(export_document(db.session)) == []
+    # The interchange exports one commitment per company, at its hours, valid; importing
+    # the export again changes nothing (the placement's commitments kept as they are).
+    exported = export_document(db.session)
+    assert validate(exported) == []
+    ok = next(c for c in exported["candidates"] if c["ref"] == "ok")
+    assert sorted((c["hours_per_week"], tuple(c["days"])) for c in ok["commitments"]) == [
+        (10, ("tue",)),
+        (11, ("thu",)),
+    ]
+    assert import_document(copy.deepcopy(exported)).changed == 0
+    assert _held() == [(10, ["tue"], n1.id), (11, ["thu"], n2.id)]
 
 
 def test_other_hours_than_the_needs_are_confirmed_and_another_sharing_asked_again(people):

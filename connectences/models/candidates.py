@@ -156,7 +156,7 @@ class Commitment(Base):
         ForeignKey("placement.id", ondelete="SET NULL"), index=True
     )
     # The need of the placement this commitment works for (one commitment per company of
-    # a bundle placed at its needs' hours): None for a declared commitment, for one over
+    # a bundle, at the hours agreed with it): None for a declared commitment, for one over
     # several companies, and for placements older than the column whose label did not
     # name one need without doubt (``workflows.leads.company_commitment`` reads the label).
     need_id: Mapped[int | None] = mapped_column(
