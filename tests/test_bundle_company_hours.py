@@ -42,19 +42,25 @@ def _bundle(people) -> Lead:
     return lead
 
 
-def _place(people, lead, n1_hours, n2_hours, **kw) -> Placement:
-    n1, n2 = by_ref(Need, "n1"), by_ref(Need, "n2")
-    placement = flow.record_placement(
+def _record(lead, **kw) -> Placement:
+    """``ok`` placed in both needs of ``lead`` (CDI from START), ``kw`` given or changed."""
+    return flow.record_placement(
         db.session,
         lead,
-        candidate=by_ref(Candidate, "ok"),
-        needs=[n1, n2],
-        company_hours={n1.id: n1_hours, n2.id: n2_hours},
-        contract="cdi",
-        start_date=START,
-        actor=people[1],
-        **kw,
+        **{
+            "candidate": by_ref(Candidate, "ok"),
+            "needs": [by_ref(Need, "n1"), by_ref(Need, "n2")],
+            "contract": "cdi",
+            "start_date": START,
+            **kw,
+        },
     )
+
+
+def _place(people, lead, n1_hours, n2_hours, **kw) -> Placement:
+    n1, n2 = by_ref(Need, "n1"), by_ref(Need, "n2")
+    hours = {n1.id: n1_hours, n2.id: n2_hours}
+    placement = _record(lead, company_hours=hours, actor=people[1], **kw)
     db.session.commit()
     return placement
 
@@ -140,16 +146,7 @@ def test_each_company_s_hours_are_refused_beside_their_own_field(people, bad):
     n1, n2 = by_ref(Need, "n1"), by_ref(Need, "n2")
     hours = {n1.id: 8} if bad is None else {n1.id: 8, n2.id: bad}
     with pytest.raises(TransitionError) as refused:
-        flow.record_placement(
-            db.session,
-            lead,
-            candidate=by_ref(Candidate, "ok"),
-            needs=[n1, n2],
-            company_hours=hours,
-            contract="cdi",
-            start_date=START,
-            confirmed="anything",
-        )
+        _record(lead, company_hours=hours, confirmed="anything")
     db.session.rollback()
     assert refused.value.errors == {flow.company_hours_field(n2.id): flow.PLACEMENT_HOURS}
     assert count(Commitment) == 0 and by_ref(Need, "n2").status == "propose"
@@ -159,15 +156,7 @@ def test_every_wrong_company_s_hours_is_said_at_once(people):
     lead = _bundle(people)
     n1, n2 = by_ref(Need, "n1"), by_ref(Need, "n2")
     with pytest.raises(TransitionError) as refused:
-        flow.record_placement(
-            db.session,
-            lead,
-            candidate=by_ref(Candidate, "ok"),
-            needs=[n1, n2],
-            company_hours={n1.id: 0, n2.id: 60},
-            contract="",
-            start_date=START,
-        )
+        _record(lead, company_hours={n1.id: 0, n2.id: 60}, contract="")
     db.session.rollback()
     assert set(refused.value.errors) == {
         flow.company_hours_field(n1.id),
@@ -180,16 +169,7 @@ def test_a_total_and_each_company_s_hours_together_is_a_caller_s_mistake(people)
     lead = _bundle(people)
     n1, n2 = by_ref(Need, "n1"), by_ref(Need, "n2")
     with pytest.raises(ValueError):
-        flow.record_placement(
-            db.session,
-            lead,
-            candidate=by_ref(Candidate, "ok"),
-            needs=[n1, n2],
-            hours_per_week=21,
-            company_hours={n1.id: 7, n2.id: 14},
-            contract="cdi",
-            start_date=START,
-        )
+        _record(lead, hours_per_week=21, company_hours={n1.id: 7, n2.id: 14})
 
 
 def test_leaving_one_company_gives_back_its_own_hours(people):
