@@ -499,6 +499,10 @@ def test_a_confirmation_given_for_one_person_is_asked_again_for_another(client, 
 def test_a_single_need_placed_at_other_hours_is_asked_through_the_form(client, auth, world):
     auth.login("operator", org_ref="ge-a")
     url = f"/operateur/propositions/{world['lead']}"
+    # One need: its one hours field, no company's hours, no empty description.
+    page = html_of(client.get(url))
+    assert 'id="heures"' in page and 'name="heures-' not in page
+    assert 'aria-describedby=""' not in page
     form = _placement_form(heures="16")
     asked = _post(client, url, url + "/placement", form)
     assert asked.status_code == 409
@@ -578,6 +582,9 @@ def test_the_bundle_placement_form_proposes_each_company_s_hours_and_confirms_ot
     # The bundle's total is said; no total field of its own.
     assert "Proposées : celles des besoins, 20 h par semaine en tout." in page_text(client.get(url))
     assert 'id="heures"' not in page
+    assert re.search(
+        r'<fieldset id="besoins-choix"[^>]*aria-describedby="besoins-choix-aide"', page
+    )
     form = _bundle_form(placed="10", fits="14")
     asked = _post(client, url, url + "/placement", form)
     assert asked.status_code == 409
