@@ -203,25 +203,52 @@ def form():
         # the limits it counted towards) is then no refusal, the page is that need's.
         earlier = register.submitted_need(db.session, key)
         return _sent_page(earlier, data) if earlier is not None else refused
-    author = current_user if current_user.is_authenticated else None
-    try:
-        need = register.submit_public_need(
-            db.session, values, values, values, author=author, submission_key=key
-        )
-        if need.owner_confirmed_at is None:
-            _send_confirmation(need, _typed_company(values))
-        throttle.count_mail_form(db.session, "besoin", _sender())
-        db.session.commit()
-    except IntegrityError:
-        # The same form sent at the same instant by another request, which stored it
-        # first (both passed the checks before either wrote): its need is this one's,
-        # and its confirmation mail the only one.
-        db.session.rollback()
-        need = register.submitted_need(db.session, key)
-        if need is None:
-            raise
+    need = _store(values, key)
+    if need is None:
+        return _render_form(data, {"_": NOT_STORED}, status=409)
     tell_communes_recorded(data.get("commune"), data.get("company_commune"))
     return _sent_page(need, data)
+
+
+# The form given back when its need could not be stored twice in a row (:func:`_store`).
+NOT_STORED = (
+    "Votre besoin n'a pas pu être enregistré : la fiche de l'entreprise de ce SIRET "
+    "changeait au même instant. Rien n'a été enregistré ; vérifiez le formulaire et "
+    "envoyez-le de nouveau."
+)
+
+
+def _store(values: dict, key: str | None) -> Need | None:
+    """Store the need of a checked form, queue its confirmation mail and commit; the need
+    (the one another request stored from the same sending, when it did first), or None
+    when it could not be stored, nothing written.
+
+    An IntegrityError is either that same sending stored first by another request (both
+    passed the checks before either wrote: its need is this one's, its mail the only
+    one), or the company the SIRET was resolved to gone before the need was written: a
+    provisional company attached to a listed one by the staff
+    (``provisional_merge.merge_provisional``) or deleted by the retention job
+    (``delete_forgotten_provisional``), whose lock the insert waited on (PostgreSQL).
+    The need is then sent once again, its company resolved again: the listed company
+    that took the SIRET, or a new provisional one."""
+    author = current_user if current_user.is_authenticated else None
+    for _attempt in range(2):
+        try:
+            need = register.submit_public_need(
+                db.session, values, values, values, author=author, submission_key=key
+            )
+            if need.owner_confirmed_at is None:
+                _send_confirmation(need, _typed_company(values))
+            throttle.count_mail_form(db.session, "besoin", _sender())
+            db.session.commit()
+            return need
+        except IntegrityError:
+            db.session.rollback()
+            earlier = register.submitted_need(db.session, key)
+            if earlier is not None:
+                return earlier
+    current_app.logger.warning("public need not stored: its company changed twice meanwhile")
+    return None
 
 
 def _sent_form() -> tuple[dict, str | None]:

@@ -1,0 +1,152 @@
+"""A public need sent for a SIRET whose provisional company goes at the same instant:
+the staff attach it to a listed company (« Rattacher à cette fiche »), or the retention
+job deletes it. The request had resolved the SIRET to that company; its need's insert
+then fails the foreign key (on PostgreSQL after waiting for the other transaction's
+lock). The need is sent once again, its company resolved again: it lands on the listed
+company, or on a new provisional one; never a 500, nothing lost. The other transaction
+commits between the resolution and the insert (the resolution patched to let it), on
+SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from connectences.extensions import db
+from connectences.models import Company, Need, User
+from connectences.needs import register
+from connectences.prospection import provisional_merge
+from connectences.prospection.companies import (
+    create_provisional,
+    delete_forgotten_provisional,
+    find_company_by_siret,
+    is_provisional,
+)
+from connectences.web import need_public
+from tests import factories as f
+from tests.helpers import make_company, page_text
+
+STRANGER = "a.stranger@exemple.fr"
+
+
+def _gone_after_resolution(monkeypatch, meanwhile) -> list:
+    """The first resolution of the SIRET returns the company it finds, after ``meanwhile``
+    (another session, committed) took it away; the ids it returned, in order."""
+    returned: list[int] = []
+
+    def resolve(session, siret, commune):
+        company = create_provisional(session, siret, commune)
+        if not returned:
+            other = db.session.session_factory()
+            try:
+                meanwhile(other, company.id)
+                other.commit()
+            finally:
+                other.close()
+        returned.append(company.id)
+        return company
+
+    monkeypatch.setattr(register, "create_provisional", resolve)
+    return returned
+
+
+def _post(client, siret: str, title: str = "Besoin au même instant"):
+    data = f.public_need_form(siret=siret, owner_email=STRANGER, title=title)
+    return client.post("/exprimer-un-besoin", data=data)
+
+
+def _stored(title: str = "Besoin au même instant") -> Need:
+    db.session.expire_all()
+    return db.session.scalars(select(Need).where(Need.title == title)).one()
+
+
+def test_sent_as_the_staff_attach_its_company_it_lands_on_the_record(
+    app, client, auth, monkeypatch
+):
+    member = auth.create("animateur")
+    company = make_company(name="Boulangerie Dupond")
+    company_id, siret = company.id, f.make_siret()
+    provisional = create_provisional(db.session, siret, company.commune)
+    provisional_id = provisional.id
+    db.session.commit()
+
+    def attach(session, _company_id):
+        provisional_merge.merge_provisional(
+            session,
+            session.get(Company, company_id),
+            session.get(Company, provisional_id).ref,
+            siret_before=session.get(Company, company_id).siret,
+            actor=session.get(User, member.id),
+        )
+
+    returned = _gone_after_resolution(monkeypatch, attach)
+    response = _post(client, siret)
+
+    assert response.status_code == 302 and response.location == "/exprimer-un-besoin/envoye"
+    assert returned == [provisional_id, company_id]
+    need = _stored()
+    # On the record, apart: nobody at the company knows the address.
+    assert need.company_id == company_id and need.owner_unattached
+    assert need.owner_confirmed_at is None
+    assert db.session.get(Company, provisional_id) is None
+
+
+def test_sent_as_the_retention_job_deletes_its_company_it_makes_a_new_one(app, client, monkeypatch):
+    siret = f.make_siret()
+    provisional = create_provisional(db.session, siret, "33005")
+    provisional_id = provisional.id
+    db.session.commit()
+
+    def forget(session, _company_id):
+        assert delete_forgotten_provisional(session, datetime.now(UTC) + timedelta(days=1)) == 1
+
+    returned = _gone_after_resolution(monkeypatch, forget)
+    response = _post(client, siret)
+
+    assert response.status_code == 302
+    need = _stored()
+    company = find_company_by_siret(db.session, siret)
+    # Resolved again once the first was deleted: a new provisional company (SQLite may
+    # give it the same id).
+    assert returned == [provisional_id, company.id]
+    assert need.company_id == company.id and is_provisional(company)
+
+
+def test_a_need_whose_company_goes_twice_is_given_back_in_french(app, client, monkeypatch):
+    """Beyond the one new try, the form comes back filled in with a French message and
+    nothing is stored (never a 500)."""
+    siret = f.make_siret()
+
+    def resolve(session, siret, commune):
+        company = create_provisional(session, siret, commune)
+        other = db.session.session_factory()
+        try:
+            assert delete_forgotten_provisional(other, datetime.now(UTC) + timedelta(days=1))
+            other.commit()
+        finally:
+            other.close()
+        return company
+
+    created = []
+
+    def resolve_committed(session, siret, commune):
+        # The company must be committed for another session to delete it.
+        fresh = db.session.session_factory()
+        try:
+            create_provisional(fresh, siret, commune)
+            fresh.commit()
+        finally:
+            fresh.close()
+        created.append(siret)
+        return resolve(session, siret, commune)
+
+    monkeypatch.setattr(register, "create_provisional", resolve_committed)
+    response = _post(client, siret, title="Deux fois perdu")
+
+    assert response.status_code == 409 and len(created) == 2
+    assert need_public.NOT_STORED.split(" :")[0] in page_text(response)
+    assert 'value="Deux fois perdu"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert not db.session.scalars(select(Need).where(Need.title == "Deux fois perdu")).all()
