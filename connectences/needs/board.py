@@ -30,7 +30,12 @@ from connectences.models import Company, Need, Referral
 from connectences.needs.conditions import in_queue
 from connectences.needs.listed import LISTED_COLUMNS, ListedNeed
 from connectences.needs.register import queue_version
-from connectences.needs.status_words import owner_stops, status_label
+from connectences.needs.status_words import (
+    AWAITING_OWNER_ON,
+    awaiting_owner,
+    owner_stops,
+    status_label,
+)
 from connectences.skills import rome_label, taxonomy
 from connectences.workflows import NEED_SEARCHING, REFERRAL_UNANSWERED, NeedState
 
@@ -46,7 +51,7 @@ WAITING_ON: dict[str, str] = {
     "recherche": "L'animateur : recherche en cours",
     "operateur": "Un opérateur, pour répondre à la proposition",
     "partenaire": "Un partenaire, pour prendre en charge la réorientation",
-    "entreprise": "L'entreprise, pour confirmer son adresse e-mail",
+    "entreprise": AWAITING_OWNER_ON,
 }
 # Query argument of each filter, as it appears in the page's URL.
 BOARD_ARGS = {
@@ -313,7 +318,7 @@ def waiting_on(session, needs: Sequence[Need | ListedNeed]) -> dict[int, str]:
         )
     result = {}
     for need in needs:
-        if need.source == "entreprise" and need.owner_confirmed_at is None:
+        if awaiting_owner(need):
             key = "entreprise"
         elif need.status == NeedState.NOUVEAU and need.owner_unattached:
             key = "rattachement"  # not the company's until checked (needs.register)

@@ -49,6 +49,11 @@ def awaiting_owner(need) -> bool:
     return need.source == "entreprise" and need.owner_confirmed_at is None
 
 
+# What such a need waits on, as the needs board says it (« En attente de »,
+# ``board.WAITING_ON``) and the company's record and history tell it (:func:`staff_status`).
+AWAITING_OWNER_ON = "L'entreprise, pour confirmer son adresse e-mail"
+
+
 AWAITING_ATTACHMENT = (
     "Reçu : l'animateur va vérifier auprès de l'entreprise que vous parlez en son nom, "
     "puis l'étudier avec vous"
@@ -325,6 +330,19 @@ def owner_stops(session, needs: Sequence) -> dict[int, OwnerStop]:
         return {}
     rows = session.execute(_OWNER_STOPS, {"ids": ids})
     return {need_id: _read_stop(code, text) for need_id, code, text in rows}
+
+
+def staff_status(need, stops: dict[int, OwnerStop]) -> str:
+    """The need's status as a company's record and history tell the staff: its
+    :func:`status_label`, or, while its author has not confirmed it (:func:`awaiting_owner`:
+    not in the queue yet), that it waits on them, in the needs board's words, and whether
+    they are unattached (anyone may type a known SIRET)."""
+    if not awaiting_owner(need):
+        return status_label(need, stops)
+    words = f"Non confirmé, en attente de {AWAITING_OWNER_ON[0].lower()}{AWAITING_OWNER_ON[1:]}"
+    if unattached_owner(need):
+        words += " ; demandeur non rattaché à l'entreprise"
+    return words
 
 
 def status_label(need, stops: dict[int, OwnerStop]) -> str:

@@ -53,7 +53,7 @@ from connectences.models import (
     User,
     Visit,
 )
-from connectences.needs.status_words import owner_stops, status_label
+from connectences.needs.status_words import owner_stops, staff_status
 from connectences.typography import days_ago, month_fr
 from connectences.workflows import text_too_long
 
@@ -628,7 +628,7 @@ def company_timeline(
                 by_id=need.created_by_id,
                 by=by,
                 summary=f"Besoin « {need.title} » enregistré "
-                f"({status_label(need, stops).lower()})"
+                f"({staff_status(need, stops).lower()})"
                 + (f". {stops[need.id].why}" if need.id in stops else ""),
                 counted=False,
                 need_ref=need.ref,

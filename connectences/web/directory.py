@@ -21,7 +21,7 @@ from connectences.content.resources import suggestions_for
 from connectences.extensions import db
 from connectences.models import Company, CompanyContact, Need
 from connectences.needs import territory_edge
-from connectences.needs.status_words import owner_stops, status_label
+from connectences.needs.status_words import owner_stops, staff_status
 from connectences.prospection import companies as directory
 from connectences.prospection import contact_rights, naf, provisional_merge
 from connectences.prospection import diagnosis as questionnaire
@@ -232,7 +232,7 @@ def _render_show(company: Company, *, status: int = 200, **extra):
         "needs": needs.items,
         "needs_pagination": needs,
         "need_stops": owner_stops(db.session, needs.items),
-        "need_status": status_label,
+        "need_status": staff_status,
         # Resources that fit the company's profile, to bring up at the next visit.
         "suggested_resources": suggestions_for(db.session, company, today=today),
         "today": today,
