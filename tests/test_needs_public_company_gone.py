@@ -150,3 +150,40 @@ def test_a_need_whose_company_goes_twice_is_given_back_in_french(app, client, mo
     assert 'value="Deux fois perdu"' in response.get_data(as_text=True)
     db.session.expire_all()
     assert not db.session.scalars(select(Need).where(Need.title == "Deux fois perdu")).all()
+
+
+def test_a_need_stored_as_the_retention_job_checks_its_company_is_not_deleted_with_it(
+    app, client, monkeypatch
+):
+    """The job has found the provisional company referred to by nothing; a need for its
+    SIRET is sent before it deletes it. The job holds the company's lock from before its
+    check: the need's insert waits for the job, then finds the company gone and makes a
+    new one. Unlocked, the need was stored, then deleted with the company."""
+    import threading
+
+    from connectences.prospection import companies
+
+    siret = f.make_siret()
+    provisional_id = create_provisional(db.session, siret, "33005").id
+    db.session.commit()
+    real = companies._referred_to
+    sent: list = []
+
+    def checked_then_sent(session, company_id):
+        referred = real(session, company_id)
+        if company_id == provisional_id and not sent:
+            thread = threading.Thread(target=lambda: sent.append(_post(app.test_client(), siret)))
+            sent.append(thread)
+            thread.start()
+            thread.join(timeout=1)  # stored by now when nothing holds it back
+        return referred
+
+    monkeypatch.setattr(companies, "_referred_to", checked_then_sent)
+    assert delete_forgotten_provisional(db.session, datetime.now(UTC) + timedelta(days=1)) == 1
+    db.session.commit()
+    sent[0].join(timeout=30)
+
+    assert sent[1].status_code == 302
+    need = _stored()
+    company = find_company_by_siret(db.session, siret)
+    assert company is not None and is_provisional(company) and need.company_id == company.id

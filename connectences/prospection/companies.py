@@ -44,6 +44,7 @@ from stdnum.fr import siret as stdnum_siret
 from connectences import contacts, territory
 from connectences.accounts.audit import audit
 from connectences.clock import local_date
+from connectences.db_session import begin_writing
 from connectences.errors import DomainError
 from connectences.kept import kept
 from connectences.listing import ListFilters, Refusal, choice_reader, from_the_list, text_arg
@@ -561,7 +562,17 @@ def delete_forgotten_provisional(session: Session, before: datetime) -> int:
     tombstone; their count. The retention job calls it right after deleting those
     needs; a provisional company anything else refers to stays."""
     deleted = 0
-    stale = select(Company).where(~listed(), Company.created_at < before).order_by(Company.id)
+    # Each locked before it is checked: a public need sent for its SIRET meanwhile waits,
+    # then finds it gone and resolves the SIRET again (``web.need_public._store``); one
+    # stored before the lock is seen by the check. Unlocked, a need stored between the
+    # check and the delete went with the company (its foreign key cascades).
+    begin_writing(session.connection())
+    stale = (
+        select(Company)
+        .where(~listed(), Company.created_at < before)
+        .order_by(Company.id)
+        .with_for_update()
+    )
     for company in session.scalars(stale).all():
         if _referred_to(session, company.id):
             continue
