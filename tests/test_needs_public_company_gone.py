@@ -187,3 +187,38 @@ def test_a_need_stored_as_the_retention_job_checks_its_company_is_not_deleted_wi
     need = _stored()
     company = find_company_by_siret(db.session, siret)
     assert company is not None and is_provisional(company) and need.company_id == company.id
+
+
+def test_a_need_sent_while_the_staff_attach_its_company_waits_and_lands_on_the_record(
+    app, client, auth, monkeypatch
+):
+    """Two connections: the attach holds the provisional company's lock when the need is
+    sent; its insert waits (PostgreSQL: the foreign key's lock; SQLite: the write lock),
+    then finds the company gone and lands on the record."""
+    import threading
+
+    member = auth.create("animateur")
+    company = make_company(name="Boulangerie Dupond")
+    company_id, siret = company.id, f.make_siret()
+    provisional = create_provisional(db.session, siret, company.commune)
+    db.session.commit()
+    real = provisional_merge.needs_of
+    sent: list = []
+
+    def locked_then_sent(session, held):
+        thread = threading.Thread(target=lambda: sent.append(_post(app.test_client(), siret)))
+        sent.append(thread)
+        thread.start()
+        thread.join(timeout=1)  # waiting on the lock
+        return real(session, held)
+
+    monkeypatch.setattr(provisional_merge, "needs_of", locked_then_sent)
+    merged = provisional_merge.merge_provisional(
+        db.session, company, provisional.ref, siret_before=company.siret, actor=member
+    )
+    db.session.commit()
+    sent[0].join(timeout=30)
+
+    assert merged.needs == 0 and sent[1].status_code == 302
+    need = _stored()
+    assert need.company_id == company_id and need.owner_unattached
