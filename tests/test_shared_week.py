@@ -660,6 +660,10 @@ def test_a_company_left_unticked_is_not_placed_whatever_its_hours_field_says(cli
         ("49", "0,5", "entre 1 et 48", "entre 1 et 48"),
         ("8,555", "12", "« 8,555 » a trop de chiffres après la virgule", None),
         ("huit", "nan", "entre 1 et 48", "entre 1 et 48"),
+        # One unread, the other out of range: both said at once (the range was the
+        # rule's, said on the next send only).
+        ("8,555", "0", "« 8,555 » a trop de chiffres après la virgule", "entre 1 et 48"),
+        ("49", "douze", "entre 1 et 48", "entre 1 et 48"),
     ],
 )
 def test_each_company_s_hours_are_refused_beside_their_own_field(
@@ -682,6 +686,39 @@ def test_each_company_s_hours_are_refused_beside_their_own_field(
             rf'<input[^>]*id="{field}"[^>]*value="{re.escape(typed)}"', html_of(refused)
         )
     assert count(Commitment) == 0 and by_ref(Need, "placed").status == "propose"
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        # A date the form cannot read, hours out of the rule's range.
+        (
+            {"heures": "0", "debut": "31/02/2027"},
+            {"debut": "Date de début invalide", "heures": "entre 1 et 48"},
+        ),
+        # Hours the form cannot read, a contract not in the list (the rule's).
+        (
+            {"heures": "8,555", "contrat": "stage"},
+            {"heures": "« 8,555 » a trop de chiffres", "contrat": "type de contrat"},
+        ),
+        # A trial's last day the form cannot read, a contract's end the rule refuses.
+        (
+            {"essai": "convenue", "essai-fin": "demain", "fin": "01/03/2027"},
+            {"essai-fin": "invalide", "fin-contrat": "n'a pas de date de fin"},
+        ),
+    ],
+)
+def test_every_wrong_field_of_the_placement_form_is_said_at_once(client, auth, world, fields, said):
+    """The form read the numbers and dates first and the rule judged the rest only once
+    all were read: a wrong date hid the hours out of range until the next send."""
+    auth.login("operator", org_ref="ge-a")
+    url = f"/operateur/propositions/{world['lead']}"
+    refused = _post(client, url, url + "/placement", _placement_form(**fields))
+    assert refused.status_code == 422
+    for field, words in said.items():
+        assert words in error_of(refused, field)
+    assert count(Commitment) == 0 and count(Placement) == 0
+    assert by_ref(Need, "placed").status == "propose"
 
 
 def test_the_bundle_placement_summary_says_each_company_s_hours_and_days(client, auth, world):

@@ -315,38 +315,37 @@ def act(lead_id: int):
 
 
 def _parse_placement(lead: Lead, form) -> tuple[dict, dict[str, str]]:
-    """The placement form's values, and a French message for each field that is wrong."""
+    """The placement form's values for ``flow.record_placement``, and a French message
+    for each field it could not read (a number, a date, a person or need not of the
+    lead), by the rule's names: the rule says them with everything else it refuses, all
+    at once (its ``refused``), a value not read given as None."""
     candidates = {str(item.candidate_id): item.candidate for item in lead.candidates}
     needs = {str(item.need_id): item.need for item in lead.needs}
-    errors = {}
+    refused = {}
     candidate_id = form.get("candidat", "")
-    if not candidate_id:
-        errors["candidat"] = "Choisissez la personne placée."
-    elif candidate_id not in candidates:
-        errors["candidat"] = "Cette personne ne fait pas partie des candidats proposés."
+    if candidate_id and candidate_id not in candidates:
+        refused["candidate"] = flow.NOT_A_CANDIDATE
     chosen = form.getlist("besoins")
-    if not chosen:
-        errors["besoins"] = "Choisissez au moins une entreprise."
-    elif any(n not in needs for n in chosen):
-        errors["besoins"] = "Un des besoins choisis ne fait pas partie de cette proposition."
+    if any(n not in needs for n in chosen):
+        refused["needs"] = flow.NOT_IN_LEAD
+    chosen = [n for n in chosen if n in needs]
     # A bundle: the hours agreed with each company chosen, each in its own field; a
-    # single need: its hours.
+    # single need: its hours. Their range is the rule's.
     hours = {}
-    fields = [company_hours_field(n) for n in chosen if n in needs]
-    for field in fields if lead.is_bundle else ["heures"]:
+    named = {company_hours_field(n): flow.company_hours_field(int(n)) for n in chosen}
+    for field, name in named.items() if lead.is_bundle else [("heures", "hours_per_week")]:
         hours[field] = read_number(form.get(field, ""), "h")
-        # Its range is the rule's (said with the other fields' errors).
-        if hours[field] is None:
-            errors[field] = too_precise(form.get(field)) or flow.PLACEMENT_HOURS
+        if hours[field] is None and (why := too_precise(form.get(field))):
+            refused[name] = why
     start, why = read_typed_date(
         form.get("debut"), "Date de début", missing="Indiquez la date de début (jj/mm/aaaa)."
     )
     if why:
-        errors["debut"] = why
+        refused["start_date"] = why
     # The last day of a fixed-term contract, when the operator knows it (optional).
     end, why = read_typed_date(form.get("fin"), "Date de fin")
     if why:
-        errors["fin"] = why
+        refused["end_date"] = why
     # The trial period: the legal maximum proposed unless the operator chose otherwise.
     trial = form.get("essai") or trials.LEGAL
     trial_end = None
@@ -357,15 +356,13 @@ def _parse_placement(lead: Lead, form) -> tuple[dict, dict[str, str]]:
             missing="Indiquez le dernier jour de la période d'essai convenue (jj/mm/aaaa).",
         )
         if why:
-            errors["essai-fin"] = why
-    if errors:
-        return {}, errors
+            refused["trial_end"] = why
     if lead.is_bundle:
         given = {"company_hours": {int(n): hours[company_hours_field(n)] for n in chosen}}
     else:
         given = {"hours_per_week": hours["heures"]}
     return {
-        "candidate": candidates[candidate_id],
+        "candidate": candidates.get(candidate_id),
         "needs": [needs[n] for n in chosen],
         **given,
         "contract": form.get("contrat", ""),
@@ -373,7 +370,7 @@ def _parse_placement(lead: Lead, form) -> tuple[dict, dict[str, str]]:
         "end_date": end,
         "trial": trial,
         "trial_end": trial_end,
-    }, {}
+    }, refused
 
 
 def company_hours_field(need_id: int | str) -> str:
@@ -419,11 +416,7 @@ def place(lead_id: int):
         # was typed.
         flash_in(DECISION, why, "error")
         return redirect(url_for(".show", lead_id=lead_id, _anchor=DECISION))
-    values, errors = _parse_placement(lead, request.form)
-    if errors:
-        return _render_show(
-            lead, None, 422, sent="placement", errors=errors, typed=_typed_placement(request.form)
-        )
+    values, refused = _parse_placement(lead, request.form)
     # The person and hours the confirmation was asked for: either changed since is asked
     # again.
     confirmed = None
@@ -431,7 +424,7 @@ def place(lead_id: int):
         confirmed = request.form.get("confirmation") or None
     try:
         placement = flow.record_placement(
-            db.session, lead, actor=current_user, confirmed=confirmed, **values
+            db.session, lead, actor=current_user, confirmed=confirmed, refused=refused, **values
         )
     except flow.PlacementOverWeek as warning:
         db.session.rollback()

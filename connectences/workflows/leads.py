@@ -85,6 +85,11 @@ FOLLOW_UP_MONTHS = (1, 3, 6)
 # exception: it is recorded at any time, on the next point (``record_follow_up``).
 FOLLOW_UP_OPENS_DAYS_BEFORE = 7
 # What a placement's weekly hours must be, said the same by the form and the rule.
+# The placement's person and needs, refused (``record_placement``).
+CHOOSE_CANDIDATE = "Choisissez la personne placée."
+NOT_A_CANDIDATE = "Cette personne ne fait pas partie des candidats proposés."
+CHOOSE_NEEDS = "Choisissez au moins une entreprise."
+NOT_IN_LEAD = "Un des besoins choisis ne fait pas partie de cette proposition."
 PLACEMENT_HOURS = "Indiquez le nombre d'heures par semaine, entre 1 et 48 (par exemple 8 ou 8,5)."
 # Contracts whose commitment ends: from the needs' duration (a mission lasts under a month).
 FIXED_TERM = ("cdd", "saisonnier", "mission")
@@ -868,7 +873,7 @@ def record_placement(
     session,
     lead: Lead,
     *,
-    candidate: Candidate,
+    candidate: Candidate | None,
     needs: Sequence[Need],
     hours_per_week: float | None = None,
     company_hours: Mapping[int, float] | None = None,
@@ -879,6 +884,7 @@ def record_placement(
     trial_end: date | None = None,
     actor=None,
     confirmed: str | None = None,
+    refused: Mapping[str, str] | None = None,
 ) -> Placement:
     """Record that the operator placed one of the lead's candidates in one or more of its
     companies (a bundle places one person in several).
@@ -915,20 +921,29 @@ def record_placement(
     is asked again. One that would take the week of commitments over 48
     hours, or over six days (``week.seventh_day``, with the commitments running on one same day with
     it), is refused outright.
+
+    ``refused``: what the caller could not read, by field (this function's names: a
+    form's hours that are no number, a date that is no date, a person or need not of
+    the lead; that value then given as None or left out). Said in the same refusal as
+    the problems found here, each field's message the caller's.
     """
     # Every field's problem at once, each next to its field: one sent with two wrong
-    # fields (0 hours and no contract) came back for one, then for the other.
-    errors: dict[str, str] = {}
-    if candidate.id not in {item.candidate_id for item in lead.candidates}:
-        errors["candidate"] = "Cette personne ne fait pas partie des candidats proposés."
+    # fields (0 hours and no contract) came back for one, then for the other; one whose
+    # hours the form could not read (« 8,555 ») came back for them, then for another
+    # company's 0 h.
+    errors: dict[str, str] = dict(refused or {})
+    if candidate is None:
+        errors.setdefault("candidate", CHOOSE_CANDIDATE)
+    elif candidate.id not in {item.candidate_id for item in lead.candidates}:
+        errors.setdefault("candidate", NOT_A_CANDIDATE)
     needs = list(dict.fromkeys(needs))
     lead_need_ids = {item.need_id for item in lead.needs}
     if not needs:
-        errors["needs"] = "Choisissez au moins une entreprise."
+        errors.setdefault("needs", CHOOSE_NEEDS)
     elif any(need.id not in lead_need_ids for need in needs):
-        errors["needs"] = "Un des besoins choisis ne fait pas partie de cette proposition."
+        errors.setdefault("needs", NOT_IN_LEAD)
     if contract not in vocab.CONTRACTS:
-        errors["contract"] = "Choisissez un type de contrat dans la liste."
+        errors.setdefault("contract", "Choisissez un type de contrat dans la liste.")
     # Each company's hours of a bundle, each beside its own field
     # (``company_hours_field``); none read for a need refused above.
     shares: list[tuple[Need, float]] | None = None
@@ -939,7 +954,7 @@ def record_placement(
         for need in needs if "needs" not in errors else ():
             hours = company_hours.get(need.id)
             if why := placement_hours_problem(hours):
-                errors[company_hours_field(need.id)] = why
+                errors.setdefault(company_hours_field(need.id), why)
             else:
                 shares.append((need, float(hours)))
         hours_per_week = sum(hours for _, hours in shares)
@@ -947,14 +962,14 @@ def record_placement(
         if len(shares) < 2:
             shares = None
     elif why := placement_hours_problem(hours_per_week):
-        errors["hours_per_week"] = why
+        errors.setdefault("hours_per_week", why)
     # The person was proposed in this lead: work begun before it was sent is not its
     # placement (and its follow-up points would all be overdue at once).
     sent_on = local_date(lead.created_at) if lead.created_at is not None else None
     # Of the two lower bounds (the sending, a year back) the later one is said: « pas
     # avant » a year ago, then refused again for the sending, took two tries.
     if not isinstance(start_date, date):
-        errors["start_date"] = "Indiquez la date de début."
+        errors.setdefault("start_date", "Indiquez la date de début.")
     elif (
         sent_on is not None
         and start_date < sent_on
@@ -980,7 +995,7 @@ def record_placement(
         elif "start_date" not in errors:
             why = contract_end_problem(end_date, start_date, local_today())
         if why:
-            errors["end_date"] = why
+            errors.setdefault("end_date", why)
     if errors:
         raise TransitionError(next(iter(errors.values())), errors=errors)
     if why := placement_refused(lead):
