@@ -9,7 +9,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from connectences.cvtheque.search import SearchFilters
-from connectences.matching.filters import DEFAULT_MATCH_LIMIT, MatchFilters
+from connectences.matching.filters import DEFAULT_MATCH_LIMIT, MAX_KM, MatchFilters
 from connectences.needs.board import BoardFilters
 from connectences.prospection.companies import DirectoryFilters
 from connectences.prospection.visits import VisitFilters
@@ -63,5 +63,14 @@ def test_unknown_values_are_dropped_and_bad_ones_reported():
         filters, problems = SearchFilters.from_args(MultiDict({"rome": typed}))
         assert filters.rome == "" and [str(p) for p in problems] == [ROME_PROBLEM], typed
     assert SearchFilters.from_args(MultiDict({"rome": "m12"}))[0].rome == "M12"
-    matches = MatchFilters.from_args({"nombre": "500", "score_min": "250", "distance_max": "x"})
+    matches, problems = MatchFilters.from_args(
+        {"nombre": "500", "score_min": "250", "distance_max": "x"}
+    )
     assert matches == MatchFilters(min_score=100, limit=DEFAULT_MATCH_LIMIT, max_km=None)
+    assert [p.field for p in problems] == ["distance_max", "nombre"]
+    # A whole number only, in ASCII digits; a long one is its bound.
+    for typed in ("12,5", "12.5", "١٢", "1e3"):
+        assert MatchFilters.from_args({"distance_max": typed})[1], typed
+    assert MatchFilters.from_args({"distance_max": "9" * 5000})[0].max_km == MAX_KM
+    assert MatchFilters.from_args({"distance_max": "-" + "9" * 20})[0].max_km == 0
+    assert MatchFilters.from_args({"distance_max": "00000000040"})[0].max_km == 40

@@ -23,6 +23,8 @@ from tests.helpers import (
     main_of,
     need_by_ref,
     organisation_mails,
+    page_text,
+    page_text_of,
     qualify,
 )
 
@@ -259,8 +261,33 @@ def test_match_filters_level_days_and_distance(client, animateur):
     assert "Camille Comptable" not in html  # La Teste is not in Arcachon
     html = html_of(client.get("/animateur/besoins/n1?nombre=10&tous_les_jours=1"))
     assert "Camille Comptable" in html and "Morgane Moyenne" in html
-    # Junk values fall back to the defaults instead of failing.
-    assert client.get("/animateur/besoins/n1?score_min=abc&nombre=7").status_code == 200
+
+
+def test_match_filters_not_understood_are_named_and_the_page_opens(client, animateur):
+    """?nombre=500 fell back to 20 and ?distance_max=x was dropped without a word: the
+    page still opens (a shared or edited link), shows the candidates with the defaults,
+    and names each value left out as every list does, linked to its field."""
+    response = client.get("/animateur/besoins/n1?score_min=abc&distance_max=x&nombre=500")
+    assert response.status_code == 200
+    markup = html_of(response)
+    summary = element_by_id(markup, "erreurs")
+    assert page_text_of(summary) == (
+        "Certains filtres n'ont pas été appliqués. Corrigez ces 3 points : "
+        "Score minimum : saisissez un nombre entier. "
+        "Distance maximale : saisissez un nombre entier. "
+        "Nombre de candidats : choisissez un nombre de la liste."
+    )
+    links = [link.split('"')[0] for link in summary.split('href="#')[1:]]
+    assert links == ["score_min", "distance_max", "nombre"]
+    for field in links:
+        assert f'id="{field}-erreurs"' in markup
+        assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', markup), field
+    # The defaults apply: nobody left out by a distance, the usual 20 offered.
+    assert "Camille Comptable" in markup and "Morgane Moyenne" in markup
+    assert '<option value="20" selected>' in markup
+    # The values the form offers are taken silently; out of range, brought into it.
+    for query in ("score_min=0&distance_max=50&nombre=10", "score_min=250&distance_max=900"):
+        assert "Certains filtres" not in page_text(client.get(f"/animateur/besoins/n1?{query}"))
 
 
 def test_min_score_filter_hides_candidates(client, animateur):

@@ -3,6 +3,7 @@ same level, every day), and the matches that pass them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from sqlalchemy import Row
 from connectences import territory
 from connectences.clock import local_today
 from connectences.cvtheque.lookup import candidate_cards
+from connectences.listing import Refusal, choice_reader
 from connectences.matching import week
 from connectences.matching.complete_week import PersonFit, people_with_free_time
 from connectences.matching.data import CandidateData, need_from_model
@@ -24,16 +26,25 @@ DEFAULT_MATCH_LIMIT = 20
 MAX_KM = 500
 
 
-def _int(args: Mapping[str, str], name: str) -> int | None:
-    try:
-        return int(args.get(name) or "")
-    except ValueError:
+def _whole_number(
+    args: Mapping[str, str], name: str, label: str, low: int, high: int, errors: list
+) -> int | None:
+    """A whole number typed in the filter ``name``, brought into ``low``..``high``; None
+    when nothing was typed, or with a ``Refusal`` added to ``errors`` when the text is no
+    whole number (ASCII digits: « x », « 12,5 »)."""
+    raw = (args.get(name) or "").strip()
+    if not raw:
         return None
+    if not _WHOLE.fullmatch(raw):
+        errors.append(Refusal(name, label, "saisissez un nombre entier."))
+        return None
+    # A number of many digits is its bound (int() of thousands of digits is refused).
+    if len(raw.lstrip("+-").lstrip("0")) > 6:
+        return low if raw.startswith("-") else high
+    return max(low, min(high, int(raw)))
 
 
-def _bounded_int(args: Mapping[str, str], name: str, default, low: int, high: int):
-    value = _int(args, name)
-    return default if value is None else max(low, min(high, value))
+_WHOLE = re.compile(r"[+-]?[0-9]+", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -45,17 +56,25 @@ class MatchFilters:
     all_days: bool = False
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> MatchFilters:
-        """The filters from query arguments; values out of range are brought back into it,
-        values that are not numbers or not offered are dropped."""
-        limit = _int(args, "nombre")
-        return cls(
-            min_score=_bounded_int(args, "score_min", 0, 0, 100),
-            limit=limit if limit in MATCH_LIMITS else DEFAULT_MATCH_LIMIT,
-            max_km=_bounded_int(args, "distance_max", None, 0, MAX_KM),
+    def from_args(cls, args: Mapping[str, str]) -> tuple[MatchFilters, list[Refusal]]:
+        """The filters from query arguments and the values refused, left out and named
+        by the page (``listing``): a number of candidates not offered, a score or a
+        distance that is no whole number. A score or distance out of its range is brought
+        back into it (the field shows the value applied)."""
+        errors: list[Refusal] = []
+        min_score = _whole_number(args, "score_min", "Score minimum", 0, 100, errors)
+        max_km = _whole_number(args, "distance_max", "Distance maximale", 0, MAX_KM, errors)
+        limit = choice_reader(args, errors)(
+            "nombre", "Nombre de candidats", {str(n) for n in MATCH_LIMITS}, "un nombre"
+        )
+        filters = cls(
+            min_score=min_score or 0,
+            limit=int(limit) if limit else DEFAULT_MATCH_LIMIT,
+            max_km=max_km,
             exact_level=args.get("niveau_exact") == "1",
             all_days=args.get("tous_les_jours") == "1",
         )
+        return filters, errors
 
 
 def _chosen(

@@ -18,6 +18,7 @@ from connectences.clock import local_today
 from connectences.cvtheque.lookup import find_candidates
 from connectences.extensions import db
 from connectences.ids import read_id
+from connectences.listing import refused_by_field
 from connectences.matching import matches as matching
 from connectences.matching.filters import MATCH_LIMITS, MatchFilters, need_matches
 from connectences.matching.routing import route_among
@@ -489,7 +490,7 @@ def _render_show(
     """The need page. After a refused form, ``sent`` names it ("abandonner", "proposer"
     or "reorienter"), ``errors`` sit next to its fields and ``typed`` keeps what was
     typed and chosen."""
-    filters = MatchFilters.from_args(request.args)
+    filters, match_refused = MatchFilters.from_args(request.args)
     found = need_matches(db.session, need, filters)
     operators = dispatch.proposal_operators(db.session)
     partners = dispatch.active_partners(db.session)
@@ -537,6 +538,8 @@ def _render_show(
         free_time=found.free_time,
         free_time_people=found.free_time_people,
         filters=filters,
+        match_refused=match_refused,
+        match_field_errors=refused_by_field(match_refused),
         match_limits=MATCH_LIMITS,
         operators=operators,
         unattended=unattended,
