@@ -1678,6 +1678,36 @@ def test_pool_page_says_who_could_take_a_bundle_in_their_free_time(client, auth,
     assert "Inès Marchal — Déjà 8 h le mardi" in page
 
 
+def test_pool_page_says_why_work_taking_a_bundle_s_day_today_leaves_it_free(client, auth, world):
+    """Inès's work at the Mairie takes Monday until 28/02/2027; the bundle of Monday and
+    Thursday starts on 01/03/2027. The page read her week at the bundle's start alone
+    (« libre lundi et jeudi ») where every week shown today has her Monday taken: it
+    says why, as the need pages do (``week.start_sentence``), from the job as a whole."""
+    _place(world)
+    _hold(Commitment(hours_per_week=4, days=["mon"], label="Mairie", until=date(2027, 2, 28)))
+    # Friday's work, ending before the start too, is none of the bundle's days or hours.
+    _hold(Commitment(hours_per_week=1, days=["fri"], label="Club", until=date(2027, 1, 31)))
+    f.load(
+        f.document(
+            needs=[
+                f.need(ref="mon", company="c3", days=["mon"], hours_per_week=6, start=START),
+                f.need(ref="thu", company="c4", days=["thu"], hours_per_week=6, start="2027-04-01"),
+            ]
+        )
+    )
+    for need in db.session.scalars(select(Need).where(Need.ref.in_(["fits", "too-long"]))):
+        workflows.transition(db.session, need, workflows.NEED, "abandonne", reason_code="doublon")
+    db.session.commit()
+    auth.login("animateur")
+    page = page_text(client.get("/animateur/postes-partages"))
+    assert (
+        "Inès Marchal — Déjà 8 h le mardi (Boulangerie du Port, GE Bassin Emploi) : reste "
+        "16 h, libre lundi et jeudi. Son travail de 4 h le lundi (Mairie) se termine le "
+        "28/02/2027, avant le début du poste (01/03/2027)."
+    ) in page
+    assert "Club" not in page
+
+
 def test_the_persons_data_export_holds_their_commitments(client, world):
     _place(world)
     ines = by_ref(Candidate, "ines")

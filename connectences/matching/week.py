@@ -21,7 +21,8 @@ the hard constraints already keep the person away from needs starting before.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -414,12 +415,36 @@ def start_sentence(cand: CandidateData, need: NeedData, today: date | None = Non
     termine le 28/02/2027, avant le début du besoin (01/03/2027).'; with more: 'Son
     travail de A se termine le …, celui de B le … et celui de C le …, avant le début du
     besoin (…).' None with neither."""
-    today = today or local_today()
+    return _start_sentence(cand, need, today or local_today(), "du besoin")
+
+
+def bundle_job(needs: Sequence[NeedData]) -> NeedData:
+    """The job a bundle of needs makes in a person's week, as the pool reads it
+    (``matching.pool``): their hours together, every day of each, from the earliest
+    start (the first need's other values)."""
+    return replace(
+        needs[0],
+        hours_per_week=sum(n.hours_per_week for n in needs),
+        days=frozenset(d for n in needs for d in n.days),
+        start=min(n.start for n in needs),
+    )
+
+
+def bundle_start_sentence(
+    cand: CandidateData, needs: Sequence[NeedData], today: date | None = None
+) -> str | None:
+    """``start_sentence`` for a shared-time job (a bundle of ``needs``, ``bundle_job``):
+    the week at its earliest start, and the work taking some of its time today that ends
+    before it, '…, avant le début du poste (01/03/2027).'"""
+    return _start_sentence(cand, bundle_job(needs), today or local_today(), "du poste")
+
+
+def _start_sentence(cand: CandidateData, need: NeedData, today: date, of: str) -> str | None:
     parts = [week_sentence(cand, need.start)]
     over = over_before(cand, need, today)
     if over:
         first, *others = over
         ends = [f"Son travail de {_work_text(first)} se termine le {first.until:%d/%m/%Y}"]
         ends += [f"celui de {_work_text(c)} le {c.until:%d/%m/%Y}" for c in others]
-        parts.append(f"{join_fr(ends)}, avant le début du besoin ({need.start:%d/%m/%Y}).")
+        parts.append(f"{join_fr(ends)}, avant le début {of} ({need.start:%d/%m/%Y}).")
     return " ".join(p for p in parts if p) or None

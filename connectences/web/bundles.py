@@ -15,10 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from connectences import organisations, territory, vocab
+from connectences.clock import local_today
 from connectences.cvtheque.lookup import candidates_by_ref
 from connectences.extensions import db
 from connectences.matching import week
-from connectences.matching.data import candidate_from_model
+from connectences.matching.data import candidate_from_model, need_from_model
 from connectences.matching.open_bundles import (
     BundleFilters,
     left_out,
@@ -92,6 +93,7 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
     )
     # Why a need of a related trade is in none of them: "why not that one".
     neighbours = left_out(bundles, db.session, filters)
+    today = local_today()
     for bundle in bundles:
         bundle["left_out"], bundle["left_out_count"] = neighbours.get(
             tuple(sorted(bundle["needs"])), ([], 0)
@@ -104,13 +106,15 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
         bundle["fitting"] = [
             people[ref] for ref in bundle["candidates"][:FITTING_SHOWN] if ref in people
         ]
-        # Who could take it in their free time: people already holding work, with their week.
-        first = min((n.start for n in bundle["members"]), default=None)
+        # Who could take it in their free time: people holding work on its first start,
+        # with their week then and the work taking some of the job today that ends before.
+        job = [need_from_model(n) for n in bundle["members"]]
+        start = min((n.start for n in job), default=None)
+        held = [(person, candidate_from_model(person)) for person in bundle["fitting"]]
         bundle["free_time"] = [
-            (person, sentence)
-            for person in bundle["fitting"]
-            if first is not None
-            and (sentence := week.week_sentence(candidate_from_model(person), first))
+            (person, week.bundle_start_sentence(data, job, today))
+            for person, data in held
+            if start is not None and week.running(data.commitments, start)
         ]
         # The refused bundle's companies the contact guard refuses, and what to do instead.
         bundle["contact_refusals"] = (
