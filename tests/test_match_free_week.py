@@ -4,6 +4,7 @@ the days the person has *free*, and the summary line naming the work held."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -39,6 +40,28 @@ def test_a_day_taken_by_work_held_is_told_apart_from_a_day_never_offered():
     # Without work held, the days never offered only, joined as French joins them.
     points, text = days_points(make_need(days=frozenset({"mon", "wed", "fri"})), person())
     assert text == "Disponible 1 jour sur 3 (lundi) ; pas le mercredi ni le vendredi."
+
+
+@pytest.mark.engine_free
+def test_a_day_taken_by_work_planned_after_the_need_s_start_is_not_said_current_work():
+    """Work starting after the need's start takes its day all the same (matching counts
+    it: the need runs into it), but it is no work the person « already » does: the days
+    line said « déjà pris par son travail actuel » beside the hours line's « Prévu 8 h le
+    mardi (…) à partir du 01/06/2027 »."""
+    planned = replace(tuesday(8), start=date(2027, 6, 1))
+    begun = CommitmentData(hours_per_week=4, days=frozenset({"mon"}), label="Mairie")
+    need = make_need(days=frozenset({"mon", "tue", "thu"}), start=date(2027, 3, 1))
+    points, text = days_points(need, person(commitments=(planned,)))
+    assert text == "Libre 2 jours sur 3 (lundi, jeudi) ; le mardi sera pris par son travail prévu."
+    points, text = days_points(need, person(commitments=(planned, begun)))
+    assert text == (
+        "Libre 1 jour sur 3 (jeudi) ; le lundi est déjà pris par son travail actuel ; "
+        "le mardi sera pris par son travail prévu."
+    )
+    # Begun by the need's start (if not today): the work the person does then.
+    started = replace(tuesday(8), start=date(2027, 2, 1))
+    points, text = days_points(need, person(commitments=(started,)))
+    assert text.endswith("le mardi est déjà pris par son travail actuel.")
 
 
 @pytest.fixture

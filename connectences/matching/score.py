@@ -596,8 +596,14 @@ def days_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
         return points, f"{adjective.capitalize()} tous les jours du besoin ({', '.join(common)})."
     # A day the person offers but already works (a commitment) is said apart from a day
     # they never offered: the animateur reads why the overlap is only partial.
+    # Work not begun by the need's start takes its days all the same (the need runs into
+    # it) but is said as the week says it (« Prévu … à partir du … »), not as work held.
     taken = week.taken_days(cand, need.start) if holds_work else frozenset()
-    busy = [d for d in DAYS if d in need.days and d in cand.days and d in taken]
+    held = week.running(cand.commitments, need.start)
+    begun = {d for c in held if not week.not_started(c, need.start) for d in c.days}
+    offered = [d for d in DAYS if d in need.days and d in cand.days]
+    busy = [d for d in offered if d in begun]
+    planned = [d for d in offered if d in taken and d not in begun]
     absent = [d for d in DAYS if d in need.days and d not in cand.days]
     why = []
     if absent:
@@ -605,6 +611,9 @@ def days_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
     if busy:
         verb = "est" if len(busy) == 1 else "sont"
         why.append(f"{week.on_days_text(busy)} {verb} déjà pris par son travail actuel")
+    if planned:
+        verb = "sera" if len(planned) == 1 else "seront"
+        why.append(f"{week.on_days_text(planned)} {verb} pris par son travail prévu")
     return (
         points,
         f"{adjective.capitalize()} {len(common)} jour{'s' if len(common) > 1 else ''} "
