@@ -214,6 +214,8 @@ OWNER_GET_ERRORS: dict[str, str] = {
     "offline.round_data": "sans commune ni entreprises choisies, la tournée répond 400 en JSON",
     "api_v1.list_deletions": "sans le paramètre kind, la liste des suppressions répond 422"
     " (problème JSON)",
+    "directory.attach_provisional": "sans le SIRET d'une fiche provisoire (?siret=), la page"
+    " de rattachement répond 404 en le disant",
 }
 
 # Field names posted where no form of the route was read (a forged request).

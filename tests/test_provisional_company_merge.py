@@ -280,6 +280,9 @@ def test_a_stale_attachment_is_told_in_french(app, client, auth):
     # The page of a SIRET no provisional company holds offers nothing to attach.
     page = client.get(f"/animateur/entreprises/{company.ref}/rattacher?siret={siret}")
     assert page.status_code == 404
+    assert "Aucune fiche provisoire ne porte ce SIRET" in page_text(page)
+    assert 'name="provisoire"' not in html_of(page)
+    assert f'href="/animateur/entreprises/{company.ref}#fiche"' in html_of(page)
 
 
 def test_wrong_users_are_refused(app, client, auth):

@@ -331,6 +331,12 @@ def details(ref: str):
     return redirect(url_for("directory.show", ref=company.ref, _anchor="fiche", **_kept_args()))
 
 
+NO_PROVISIONAL = (
+    "Aucune fiche provisoire ne porte ce SIRET : elle a peut-être déjà été rattachée à une "
+    "fiche ou effacée faute de confirmation."
+)
+
+
 @bp.route("/<company_ref:ref>/rattacher", methods=["GET", "POST"])
 def attach_provisional(ref: str):
     """« Rattacher à cette fiche »: the provisional company holding the SIRET the staff
@@ -342,7 +348,9 @@ def attach_provisional(ref: str):
             db.session, company, request.args.get("siret")
         )
         if provisional is None:
-            abort(404)
+            # Attached or forgotten since the refusal gave the link (or a link typed by
+            # hand): said on the page, with the way back to the record.
+            return _render_attach(company, None, errors={"_": NO_PROVISIONAL}, status=404)
         return _render_attach(company, provisional)
     try:
         merged = provisional_merge.merge_provisional(
