@@ -10,12 +10,14 @@ SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from connectences.extensions import db
-from connectences.models import Company, Need, User
+from connectences.models import Company, Need, OutboxMessage, User
 from connectences.needs import register
 from connectences.prospection import provisional_merge
 from connectences.prospection.companies import (
@@ -222,3 +224,145 @@ def test_a_need_sent_while_the_staff_attach_its_company_waits_and_lands_on_the_r
     assert merged.needs == 0 and sent[1].status_code == 302
     need = _stored()
     assert need.company_id == company_id and need.owner_unattached
+
+
+# --- the author confirms while the staff attach its provisional company ------------------
+
+CONFIRM_LINK = re.compile(r"http://localhost(/exprimer-un-besoin/confirmer/[^\s<\"]+)")
+
+
+def _sent_unconfirmed(app, siret: str, email: str, title: str) -> str:
+    """A public need sent by ``email`` for ``siret`` (a provisional company): the path of
+    its confirmation link."""
+    data = f.public_need_form(siret=siret, owner_email=email, title=title)
+    assert app.test_client().post("/exprimer-un-besoin", data=data).status_code == 302
+    mail = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to == email)).one()
+    return CONFIRM_LINK.search(mail.body_text).group(1)
+
+
+def _attach(member_id: int, company_id: int, provisional_ref: str):
+    def attach(session):
+        provisional_merge.merge_provisional(
+            session,
+            session.get(Company, company_id),
+            provisional_ref,
+            siret_before=session.get(Company, company_id).siret,
+            actor=session.get(User, member_id),
+        )
+
+    return attach
+
+
+@pytest.mark.parametrize("author", [STRANGER, "patron@dupond.fr"])
+def test_confirmed_as_the_staff_attach_its_company_it_lands_on_the_record(
+    app, client, auth, monkeypatch, author
+):
+    """The confirmation has read the need (and its provisional company) when the staff's
+    attach commits: it lands on the record, named as the staff know it (the author's
+    typed name is not taken), its author apart unless the record knows their address.
+    It used to write on the deleted row (StaleDataError: a 500)."""
+    member = auth.create("animateur")
+    company = make_company(name="Boulangerie Dupond", contact_email="patron@dupond.fr")
+    company_id, siret = company.id, f.make_siret()
+    db.session.commit()
+    link = _sent_unconfirmed(app, siret, author, "Confirmé au même instant")
+    provisional = find_company_by_siret(db.session, siret)
+    assert is_provisional(provisional)
+    attach = _attach(member.id, company_id, provisional.ref)
+    real = register.confirm_need
+    attached: list = []
+
+    def confirm_once_attached(session, need, email, **kwargs):
+        assert is_provisional(need.company)  # read before the attach
+        other = db.session.session_factory()
+        try:
+            attach(other)
+            other.commit()
+        finally:
+            other.close()
+        attached.append(need.id)
+        return real(session, need, email, **kwargs)
+
+    monkeypatch.setattr(register, "confirm_need", confirm_once_attached)
+    response = client.post(link)
+
+    assert response.status_code == 302 and "/entreprise/suivi/" in response.location
+    assert attached
+    need = _stored("Confirmé au même instant")
+    listed = db.session.get(Company, company_id)
+    assert need.company_id == company_id and need.owner_confirmed_at is not None
+    assert need.status == "nouveau" and listed.name == "Boulangerie Dupond"
+    assert listed.siret == siret and find_company_by_siret(db.session, siret).id == company_id
+    assert need.owner_unattached == (author == STRANGER)
+    contacts = {contact.email for contact in listed.contacts}
+    assert (author in contacts) == (author != STRANGER)
+
+
+def test_a_confirmation_sent_while_the_staff_attach_its_company_waits_and_lands_on_the_record(
+    app, client, auth, monkeypatch
+):
+    """Two connections: the attach holds the provisional company's lock when the author
+    confirms; the confirmation waits for it (PostgreSQL: the row's lock; SQLite: the
+    write lock), then confirms the need on the record."""
+    import threading
+
+    member = auth.create("animateur")
+    company = make_company(name="Boulangerie Dupond")
+    company_id, siret = company.id, f.make_siret()
+    db.session.commit()
+    link = _sent_unconfirmed(app, siret, STRANGER, "Confirmé pendant le rattachement")
+    provisional = find_company_by_siret(db.session, siret)
+    real = provisional_merge.needs_of
+    sent: list = []
+
+    def locked_then_confirmed(session, held):
+        thread = threading.Thread(target=lambda: sent.append(app.test_client().post(link)))
+        sent.append(thread)
+        thread.start()
+        thread.join(timeout=1)  # waiting on the lock
+        return real(session, held)
+
+    monkeypatch.setattr(provisional_merge, "needs_of", locked_then_confirmed)
+    merged = provisional_merge.merge_provisional(
+        db.session,
+        db.session.get(Company, company_id),
+        provisional.ref,
+        siret_before=company.siret,
+        actor=member,
+    )
+    db.session.commit()
+    sent[0].join(timeout=30)
+
+    assert merged.needs == 1 and sent[1].status_code == 302
+    need = _stored("Confirmé pendant le rattachement")
+    assert need.company_id == company_id and need.owner_confirmed_at is not None
+    assert (
+        need.owner_unattached and db.session.get(Company, company_id).name == "Boulangerie Dupond"
+    )
+
+
+def test_a_confirmation_whose_need_was_deleted_meanwhile_is_told_in_french(
+    app, client, monkeypatch
+):
+    """The retention job deletes the unconfirmed need between the confirmation's read and
+    its write: a French page, nothing confirmed, never a 500."""
+    siret = f.make_siret()
+    link = _sent_unconfirmed(app, siret, STRANGER, "Effacé au même instant")
+    real = register.confirm_need
+
+    def confirm_once_deleted(session, need, email, **kwargs):
+        other = db.session.session_factory()
+        try:
+            other.delete(other.get(Need, need.id))
+            other.commit()
+        finally:
+            other.close()
+        return real(session, need, email, **kwargs)
+
+    monkeypatch.setattr(register, "confirm_need", confirm_once_deleted)
+    response = client.post(link, follow_redirects=True)
+
+    assert response.status_code in (200, 403)
+    assert register.NEED_GONE in page_text(response)
+    db.session.expire_all()
+    assert not db.session.scalars(select(Need).where(Need.title == "Effacé au même instant")).all()

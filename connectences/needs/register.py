@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from connectences import vocab
 from connectences.accounts.audit import audit
 from connectences.contacts import email_key
+from connectences.db_session import begin_writing
 from connectences.mail import MailKind, queue_template, sent_recently
 from connectences.mail.outbox import platform_reply_to
 from connectences.models import (
@@ -337,6 +338,7 @@ def confirm_need(
     """
     if email_key(need.owner_email) != email_key(email):
         raise TransitionError("Ce lien ne correspond pas à ce besoin.")
+    _hold_company(session, need)
     if need.owner_confirmed_at is not None:
         return False
     need.owner_confirmed_at = at or utcnow()
@@ -362,6 +364,53 @@ def confirm_need(
     if not unattached_owner(need):
         _add_owner_as_contact(need)
     return True
+
+
+# Told to the author of a need deleted before they confirmed it (``delete_unconfirmed``:
+# the retention job), its mail's link still at hand.
+NEED_GONE = (
+    "Ce besoin n'est plus enregistré : sans confirmation de votre adresse, il a été "
+    "supprimé. Exprimez-le de nouveau ci-dessous si vous en avez toujours besoin."
+)
+# Told when the need's company kept changing while it was being confirmed (each try
+# found it attached to another): never seen unless the staff attach it over and over.
+COMPANY_CHANGING = (
+    "La fiche de l'entreprise de ce besoin changeait au même instant : rien n'a été "
+    "confirmé. Rouvrez le lien de l'e-mail « Confirmez votre besoin » et confirmez de nouveau."
+)
+
+
+def _hold_company(session, need: Need) -> None:
+    """Lock the row of the company ``need`` is on now and read both again, before its
+    confirmation decides anything on them.
+
+    What the caller read may be gone: the staff may have attached the need's provisional
+    company to a listed one meanwhile (``provisional_merge.merge_provisional`` locks the
+    provisional row, moves its needs to the record and deletes it), and the retention
+    job deletes the needs never confirmed (:func:`delete_unconfirmed`). The need is
+    confirmed on the company it is on once that lock is held (a provisional company
+    named by its author, or the record it was attached to), else TransitionError
+    (French). PostgreSQL: FOR NO KEY UPDATE, which waits for an attach (FOR UPDATE) and
+    another confirmation of the same company, not for a need being inserted for it (its
+    foreign key's KEY SHARE); SQLite: the database's write lock, taken now.
+    """
+    begin_writing(session.connection())
+    session.flush()
+    for _attempt in range(3):
+        company_id = session.scalar(select(Need.company_id).where(Need.id == need.id))
+        if company_id is None:
+            raise TransitionError(NEED_GONE)
+        company = session.scalars(
+            select(Company)
+            .where(Company.id == company_id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if company is not None:
+            # Once the company is locked, no attach can move the need off it.
+            session.expire(need)
+            return
+    raise TransitionError(COMPANY_CHANGING)
 
 
 def _add_owner_as_contact(need: Need) -> None:
