@@ -333,10 +333,11 @@ def owner_stops(session, needs: Sequence) -> dict[int, OwnerStop]:
 
 
 def staff_status(need, stops: dict[int, OwnerStop]) -> str:
-    """The need's status as a company's record and history tell the staff: its
-    :func:`status_label`, or, while its author has not confirmed it (:func:`awaiting_owner`:
-    not in the queue yet), that it waits on them, in the needs board's words, and whether
-    they are unattached (anyone may type a known SIRET)."""
+    """The need's status as the staff read it on its own page and on its company's
+    record and history (the exports keep :func:`status_label`): its :func:`status_label`,
+    or, while its author has not confirmed it (:func:`awaiting_owner`: not in the queue
+    yet), that it waits on them, in the needs board's words, and whether they are
+    unattached (anyone may type a known SIRET)."""
     if not awaiting_owner(need):
         return status_label(need, stops)
     words = f"Non confirmé, en attente de {AWAITING_OWNER_ON[0].lower()}{AWAITING_OWNER_ON[1:]}"

@@ -31,7 +31,7 @@ from connectences.needs.status_words import (
     OWNER_STOPPED,
     awaiting_owner,
     owner_stops,
-    status_label,
+    staff_status,
     unattached_owner,
 )
 from connectences.prospection.companies import (
@@ -526,7 +526,8 @@ def _render_show(
         need=need,
         fields=_fields(need),
         company_place=territory.commune_label(need.company.commune),
-        status_label=status_label(need, stops),
+        # Its words, not the export's stored label: an unconfirmed need is no « Nouveau ».
+        status_words=staff_status(need, stops),
         owner_stop=stops.get(need.id),
         history=moves.history_rows(db.session, need),
         transitions=_transition_choices(need),
