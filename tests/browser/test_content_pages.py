@@ -8,10 +8,19 @@ from datetime import date
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from connectences.extensions import db
-from connectences.models import CallbackRequest, Resource
-from tests.browser.support import PHONE, check, describe, open_as, path_of, stored_row
+from connectences.models import CallbackRequest, DirectoryEntry, Resource
+from tests.browser.support import (
+    DESKTOP,
+    PHONE,
+    check,
+    describe,
+    open_as,
+    path_of,
+    stored_row,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -120,3 +129,46 @@ def test_staff_resources_list_is_stacked_cards_on_a_phone(page, live_server, res
     assert widths["table"] <= widths["window"], f"the list scrolls sideways: {widths}"
     assert widths["author"] == "block", widths  # its own labelled line in the card
     check(page, "ressources-equipe-390", "ressources de l'équipe (390 px)")
+
+
+@pytest.fixture
+def proposed_entry(live_server):
+    """The operator's directory entry as the demo has it, given back after the test."""
+    with live_server.app.app_context():
+        entry = db.session.scalars(
+            select(DirectoryEntry).where(DirectoryEntry.operator_id.is_not(None))
+        ).first()
+        entry_id, proposed = entry.id, entry.proposed
+        db.session.remove()
+    yield
+    with live_server.app.app_context():
+        entry = db.session.get(DirectoryEntry, entry_id)
+        entry.proposed, entry.proposed_at, entry.proposed_by_id = proposed, None, None
+        db.session.commit()
+        db.session.remove()
+
+
+def test_staff_directory_versions_are_cards_on_a_phone(page, live_server, proposed_entry):
+    """The operator proposes a change to its « Qui fait quoi » entry; the animateur reads
+    its versions (Rubrique, Publiée, Proposée) as one card per line on a phone, a long
+    address included, without scrolling sideways, and as a table on a desktop."""
+    website = "https://www.ge-bassin-emploi.example/" + "x" * 120  # one unbroken word
+    open_as(page, live_server, "operator", PHONE, "/operateur/fiche")
+    page.get_by_label("Site web").fill(website)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer pour validation").click()
+    page.context.clear_cookies()
+    path = path_of(live_server, "content_staff.directory_pending")
+    open_as(page, live_server, "animateur", PHONE, path)
+    table = page.locator("main table", has_text=website)
+    expect(table).to_be_visible()
+    shown = table.evaluate(
+        "t => ({table: t.scrollWidth, box: t.parentElement.clientWidth,"
+        " cell: getComputedStyle(t.querySelector('td[data-label=Proposée]')).display})"
+    )
+    assert shown["table"] <= shown["box"], f"the versions scroll sideways: {shown}"
+    assert shown["cell"] == "block", shown  # its own labelled line in the card
+    blocking = check(page, "qui-fait-quoi-equipe-390", "qui fait quoi, équipe (390 px)")
+    page.set_viewport_size(DESKTOP)
+    assert table.evaluate("t => getComputedStyle(t).display") == "table"
+    assert not blocking, describe(blocking)
