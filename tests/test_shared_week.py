@@ -706,6 +706,29 @@ def test_each_company_s_hours_are_refused_beside_their_own_field(
             {"essai": "convenue", "essai-fin": "demain", "fin": "01/03/2027"},
             {"essai-fin": "invalide", "fin-contrat": "n'a pas de date de fin"},
         ),
+        # An agreed trial ending after the contract's last day, hours out of range: the
+        # trial was judged only once the hours were right.
+        (
+            {
+                "heures": "0",
+                "contrat": "cdd",
+                "fin": "30/04/2027",
+                "essai": "convenue",
+                "essai-fin": "15/05/2027",
+            },
+            {"heures": "entre 1 et 48", "essai-fin": "après le dernier jour du contrat"},
+        ),
+        # The legal trial of a CDD whose last day is not known, hours out of range.
+        (
+            {"heures": "0", "contrat": "cdd", "essai": "legale"},
+            {"heures": "entre 1 et 48", "essai-choix": "Sans le dernier jour du contrat"},
+        ),
+        # A contract not in the list: a trial ending before the start is said all the same
+        # (it needs the start alone).
+        (
+            {"contrat": "stage", "essai": "convenue", "essai-fin": "2027-02-15"},
+            {"contrat": "type de contrat", "essai-fin": "avant le début du contrat"},
+        ),
     ],
 )
 def test_every_wrong_field_of_the_placement_form_is_said_at_once(client, auth, world, fields, said):

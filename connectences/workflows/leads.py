@@ -996,6 +996,12 @@ def record_placement(
             why = contract_end_problem(end_date, start_date, local_today())
         if why:
             errors.setdefault("end_date", why)
+    # The trial, judged with the fields above (a trial agreed past the contract's last
+    # day came back only once the hours were right), against the values that stand.
+    until = None
+    if errors.keys().isdisjoint(("contract", "needs", "start_date", "end_date")):
+        until = commitment_end(contract, start_date, needs, end_date)
+    trial_last_day = _trial_end(trial, trial_end, contract, needs, start_date, until, errors)
     if errors:
         raise TransitionError(next(iter(errors.values())), errors=errors)
     if why := placement_refused(lead):
@@ -1009,8 +1015,6 @@ def record_placement(
                 f"(état : {vocab.label(NEED.labels, need.status).lower()})."
             )
     days = {d for need in needs for d in (need.days or ())}
-    until = commitment_end(contract, start_date, needs, end_date)
-    trial_last_day = _trial_end(trial, trial_end, contract, needs, start_date, until)
     held = [(c.hours_per_week, c.until) for c in candidate.commitments]
     total = week.over_week_limit([*held, (float(hours_per_week), until)], start_date)
     if total is not None:
@@ -1249,34 +1253,50 @@ def _trial_end(
     given: date | None,
     contract: str,
     needs: Sequence[Need],
-    start: date,
+    start: date | None,
     term: date | None,
+    errors: dict[str, str],
 ) -> date | None:
     """The trial's last day from the operator's choice (see ``record_placement``), None
-    for no trial; raises TransitionError (French, on the ``trial`` or ``trial_end``
-    field) for a choice that cannot be followed."""
+    for no trial or a choice that cannot be followed: why, in French, is then added to
+    ``errors`` (``record_placement``'s, by field) on the ``trial`` or ``trial_end``
+    field, unless that field is already refused. A choice is judged only against the
+    values ``errors`` leaves standing: the legal trial and an agreed end's bounds need
+    the contract, needs, start and last day (``term``, from them); an agreed end before
+    the start needs the start alone."""
     if trial is None or trial == trials.NONE:
+        return None
+    if trial not in (trials.LEGAL, trials.AGREED):
+        errors.setdefault("trial", "Choisissez une option pour la période d'essai.")
+        return None
+    if trial == trials.AGREED and not isinstance(given, date):
+        errors.setdefault(
+            "trial_end", "Indiquez le dernier jour de la période d'essai convenue (jj/mm/aaaa)."
+        )
+        return None
+    if "start_date" in errors or not isinstance(start, date):
+        return None
+    if not errors.keys().isdisjoint(("contract", "needs", "end_date")):
+        # The start stands, not what the trial's length is read from.
+        if trial == trials.AGREED and (why := trials.trial_problem(given, start, None)):
+            errors.setdefault("trial_end", why)
         return None
     if trial == trials.LEGAL:
         proposal = _trial_proposal(contract, needs, start, term)
         if proposal is None:
-            why = (
+            errors.setdefault(
+                "trial",
                 "Sans le dernier jour du contrat, la durée maximale de la période d'essai "
                 "ne se calcule pas : indiquez-le, ou la fin de l'essai convenue au contrat, "
-                "ou « pas de période d'essai »."
+                "ou « pas de période d'essai ».",
             )
-            raise TransitionError(why, errors={"trial": why})
+            return None
         return proposal.end
-    if trial != trials.AGREED:
-        why = "Choisissez une option pour la période d'essai."
-        raise TransitionError(why, errors={"trial": why})
-    if not isinstance(given, date):
-        why = "Indiquez le dernier jour de la période d'essai convenue (jj/mm/aaaa)."
-        raise TransitionError(why, errors={"trial_end": why})
     level = trials.placement_level(need.level for need in needs)
     longest = trials.longest_agreed(contract, level, start, term)
     if why := trials.trial_problem(given, start, term, longest):
-        raise TransitionError(why, errors={"trial_end": why})
+        errors.setdefault("trial_end", why)
+        return None
     return given
 
 
