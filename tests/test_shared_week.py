@@ -774,6 +774,75 @@ def test_the_bundle_placement_summary_says_each_company_s_hours_and_days(client,
     )
 
 
+# Inès's work running today that is over the day before the needs' start.
+DAY_BEFORE = date.fromisoformat(START) - timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("held", "ending", "said"),
+    [
+        # Her hours: 10 h held on Friday leave 14 h on the start, the job counts 20 h.
+        (
+            Commitment(hours_per_week=10, days=["fri"], label="Mairie"),
+            Commitment(hours_per_week=6, days=["tue"], until=DAY_BEFORE, label="Cantine"),
+            "Le poste de 20 h par semaine dépasse le temps libre qui reste à Inès Marchal "
+            "(au plus 24 h par semaine en tout). Déjà 10 h le vendredi (Mairie) : reste "
+            "14 h, libre lundi, mardi et jeudi. Son travail de 6 h le mardi (Cantine) se "
+            "termine le 28/02/2027, avant le début du poste (01/03/2027).",
+        ),
+        # Her days: Thursday held on the start (Monday left for « fits » alone), Tuesday
+        # only until the day before.
+        (
+            Commitment(hours_per_week=2, days=["thu"], label="Mairie"),
+            Commitment(hours_per_week=3, days=["tue"], until=DAY_BEFORE, label="Cantine"),
+            "Le poste en temps partagé prend le jeudi, que prend aussi le travail d'Inès "
+            "Marchal. Déjà 2 h le jeudi (Mairie) : reste 22 h, libre lundi et mardi. Son "
+            "travail de 3 h le mardi (Cantine) se termine le 28/02/2027, avant le début du "
+            "poste (01/03/2027).",
+        ),
+    ],
+)
+def test_a_bundle_refused_for_the_person_s_week_says_the_work_over_before_its_start(
+    world, held, ending, said
+):
+    """Refused for the week on the bundle's start, the person was said with that week
+    alone: the work the operator sees taking the job's days today, over by its start,
+    went unexplained, where the bundles page says it (``week.bundle_start_sentence``)."""
+    from connectences.workflows.dispatch import send_lead
+
+    flow.close_without_outcome(db.session, db.session.get(Lead, world["lead"]))
+    _hold(held)
+    _hold(ending)
+    with pytest.raises(TransitionError) as refused:
+        send_lead(
+            db.session,
+            needs=[by_ref(Need, "placed"), by_ref(Need, "fits")],
+            operator=by_ref(Operator, "ge-a"),
+            candidates=[by_ref(Candidate, "ines")],
+            actor=world["animateur"],
+        )
+    assert refused.value.message == said
+    db.session.rollback()
+    assert count(Lead) == 1
+
+
+def test_a_placement_over_the_free_time_says_the_work_over_before_its_start(world):
+    """The confirmation said the week on the placement's start alone: the Tuesday the
+    operator sees taken today, by work over the day before, went unexplained."""
+    _hold(Commitment(hours_per_week=20, days=["mon"], label="Mairie"))
+    _hold(Commitment(hours_per_week=3, days=["tue"], until=DAY_BEFORE, label="Cantine"))
+    with pytest.raises(flow.PlacementOverWeek) as refused:
+        _place(world)
+    assert refused.value.message == (
+        "Ce placement de 8 h par semaine dépasse le temps libre qui reste à Inès Marchal. "
+        "Déjà 20 h le lundi (Mairie) : reste 4 h, libre mardi et jeudi. Son travail de "
+        "3 h le mardi (Cantine) se termine le 28/02/2027, avant le début du placement "
+        "(01/03/2027). Confirmez pour l'enregistrer quand même."
+    )
+    db.session.rollback()
+    assert count(Placement) == 0
+
+
 def test_a_bundle_on_a_day_the_person_s_work_takes_is_refused_when_chosen_by_hand(
     client, auth, world
 ):

@@ -439,6 +439,23 @@ def bundle_start_sentence(
     return _start_sentence(cand, bundle_job(needs), today or local_today(), "du poste")
 
 
+def placement_start_sentence(
+    cand: CandidateData,
+    needs: Sequence[NeedData],
+    hours: float,
+    start: date,
+    today: date | None = None,
+) -> str | None:
+    """``start_sentence`` for a placement in ``needs`` (one, or a bundle's: ``bundle_job``)
+    at ``hours`` a week from ``start``, the placement's own first day: the week then, and
+    the work taking some of its time today that ends before it, '…, avant le début du
+    placement (15/03/2027).' Without needs, the week on ``start`` alone."""
+    if not needs:
+        return week_sentence(cand, start)
+    job = replace(bundle_job(needs), hours_per_week=hours, start=start)
+    return _start_sentence(cand, job, today or local_today(), "du placement")
+
+
 def _start_sentence(cand: CandidateData, need: NeedData, today: date, of: str) -> str | None:
     parts = [week_sentence(cand, need.start)]
     over = over_before(cand, need, today)

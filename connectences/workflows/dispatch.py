@@ -273,22 +273,25 @@ def _bundle_hours_problem(
     candidate: Candidate, cand: CandidateData, needs: Sequence[NeedData]
 ) -> str | None:
     """Why the whole job of a bundle does not fit in the person's free hours, in French;
-    None when it does. As the pool counts them (``matching.pool``): the free hours on the
-    bundle's earliest start, the work already held taken off ``hours_max``."""
-    total = sum(n.hours_per_week for n in needs)
-    first = min(n.start for n in needs)
-    if week.hours_fit(total, week.free_hours(cand, first)):
+    None when it does. As the pool counts them (``matching.pool``, ``week.bundle_job``):
+    the free hours on the bundle's earliest start, the work already held taken off
+    ``hours_max``; the week then, and the work ending before it, said
+    (``week.bundle_start_sentence``)."""
+    job = week.bundle_job(needs)
+    if week.hours_fit(job.hours_per_week, week.free_hours(cand, job.start)):
         return None
     name = f"{candidate.first_name} {candidate.last_name}"
-    held = week.week_sentence(cand, first)
-    if held is None:
-        return (
+    said = week.bundle_start_sentence(cand, needs)
+    if not week.running(cand.commitments, job.start):
+        wish = (
             f"{name} souhaite au plus {hours_plain(cand.hours_max)} par semaine, "
-            f"le poste en compte {hours_plain(total)}."
+            f"le poste en compte {hours_plain(job.hours_per_week)}."
         )
+        return f"{wish} {said}" if said else wish
     return (
-        f"Le poste de {hours_plain(total)} par semaine dépasse le temps libre qui reste à "
-        f"{name} (au plus {hours_plain(cand.hours_max)} par semaine en tout). {held}"
+        f"Le poste de {hours_plain(job.hours_per_week)} par semaine dépasse le temps libre "
+        f"qui reste à {name} (au plus {hours_plain(cand.hours_max)} par semaine en tout). "
+        f"{said}"
     )
 
 
@@ -296,20 +299,20 @@ def _bundle_days_problem(
     candidate: Candidate, cand: CandidateData, needs: Sequence[NeedData]
 ) -> str | None:
     """Why a bundle's days are not all free for the person, in French; None when they
-    are. As the pool lists the people who fit a bundle (``matching.pool``: every day of
-    the job free on its earliest start, the work already held taking its days): a person
-    chosen by hand whose other work takes one of the bundle's days is not proposed for
-    it, where each need alone (one free day in common) let them through."""
-    first = min(n.start for n in needs)
-    wanted = frozenset(d for n in needs for d in n.days)
+    are. As the pool lists the people who fit a bundle (``matching.pool``,
+    ``week.bundle_job``: every day of the job free on its earliest start, the work
+    already held taking its days): a person chosen by hand whose other work takes one of
+    the bundle's days is not proposed for it, where each need alone (one free day in
+    common) let them through."""
+    job = week.bundle_job(needs)
     name = f"{candidate.first_name} {candidate.last_name}"
-    busy = wanted & week.taken_days(cand, first)
+    busy = job.days & week.taken_days(cand, job.start)
     if busy:
         return (
             f"Le poste en temps partagé prend {week.on_days_text(busy)}, que prend aussi le "
-            f"travail {of_name(name)}. {week.week_sentence(cand, first)}"
+            f"travail {of_name(name)}. {week.bundle_start_sentence(cand, needs)}"
         )
-    if missing := wanted - cand.days:
+    if missing := job.days - cand.days:
         return (
             f"{name} n'est pas disponible {week.on_days_text(missing)}, que prend le poste "
             "en temps partagé."

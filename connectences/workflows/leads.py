@@ -33,7 +33,7 @@ from connectences.db_session import stamp_once
 from connectences.mail import MailKind, queue_template
 from connectences.mail.outbox import reply_to_of
 from connectences.matching import week
-from connectences.matching.data import candidate_from_model
+from connectences.matching.data import candidate_from_model, need_from_model
 from connectences.models import (
     Candidate,
     Commitment,
@@ -306,9 +306,14 @@ def over_free_time(
     person = candidate_from_model(candidate)
     free = week.free_hours(person, start)
     free_days = week.free_days(person, start)
-    sentence = week.week_sentence(person, start) or (
-        f"Souhaite au plus {hours_plain(person.hours_max)} par semaine."
+    # The week on the start, and the work taking some of the placement's time today that
+    # ends before it (its days taken today, free then).
+    sentence = week.placement_start_sentence(
+        person, [need_from_model(need) for need in needs], hours_per_week, start
     )
+    if not week.running(person.commitments, start):
+        wish = f"Souhaite au plus {hours_plain(person.hours_max)} par semaine."
+        sentence = f"{wish} {sentence}" if sentence else wish
     # Worded so that no name needs an elision ("de Inès"), the week in its own sentence.
     name = f"{candidate.first_name} {candidate.last_name}"
     if not week.hours_fit(hours_per_week, free):
