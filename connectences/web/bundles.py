@@ -109,7 +109,7 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
         # Who could take it in their free time: people holding work on its first start,
         # with their week then and the work taking some of the job today that ends before.
         job = [need_from_model(n) for n in bundle["members"]]
-        start = min((n.start for n in job), default=None)
+        start = week.bundle_job(job).start if job else None
         held = [(person, candidate_from_model(person)) for person in bundle["fitting"]]
         bundle["free_time"] = [
             (person, week.bundle_start_sentence(data, job, today))
