@@ -44,6 +44,14 @@ class ListFilters:
             values[self.ARGS[item.name]] = "" if value is None else str(value)
         return values
 
+    def form_values_as_typed(self, args: Mapping[str, str], refused: list) -> dict[str, str]:
+        """``form_values``, each value ``refused`` (``Refusal``s) given back as typed: a
+        date refused for coming before the start showed the field empty beside its
+        message (« inversez-les » of what?)."""
+        values = self.form_values()
+        typed = {refusal.field for refusal in refused if refusal.field in values}
+        return {**values, **{name: text_arg(args, name, 60) for name in typed}}
+
     def as_args(self) -> dict[str, str]:
         """The active filters as query arguments (for links, the pager and the export)."""
         return {key: value for key, value in self.form_values().items() if value}

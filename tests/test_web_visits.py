@@ -5,6 +5,7 @@ and who may open these pages."""
 from __future__ import annotations
 
 import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -640,6 +641,19 @@ def test_an_inverted_date_range_is_said_not_answered_with_nothing(client, auth):
         "/animateur/visites", query_string={"du": "2026-12-01", "au": "2026-01-01"}
     )
     assert "précède la date de début" in error_of(response, "au")
+    # Both dates stay in their fields, the refused one as typed: the message speaks of them.
+    page = html_of(response)
+    assert _field_value(page, "du") == "2026-12-01"
+    assert _field_value(page, "au") == "2026-01-01"
+
+
+def _field_value(page: str, name: str) -> str | None:
+    """The value of the input named ``name`` in ``page`` (None without one)."""
+    tag = re.search(rf'<input[^>]*\bname="{name}"[^>]*>', page)
+    if tag is None:
+        return None
+    value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
+    return value.group(1) if value else ""
 
 
 def test_export_contains_exactly_the_filtered_rows(client, visits_world):

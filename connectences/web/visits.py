@@ -350,7 +350,7 @@ def index():
         totals=totals,
         page=page,
         pages=pages,
-        filters=filters.form_values(),
+        filters=filters.form_values_as_typed(request.args, errors),
         active_filters=filters.as_args(),
         errors=errors,
         field_errors=refused_by_field(errors),
