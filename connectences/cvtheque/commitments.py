@@ -319,6 +319,7 @@ def update_commitment(
     fields = stored_fields(values)
     if all(getattr(commitment, k) == v for k, v in fields.items()):
         return False
+    _placement_follows(commitment, values.hours_per_week)
     for key, value in fields.items():
         setattr(commitment, key, value)
     _after_change(
@@ -329,6 +330,21 @@ def update_commitment(
         actor_label,
     )
     return True
+
+
+def _placement_follows(commitment: Commitment, hours: float) -> None:
+    """A placement's commitment for one of its companies (``need_id``) given ``hours``:
+    the placement keeps that company's hours (``PlacementNeed.hours_per_week``, what it
+    shows once the person is erased) and its total in step. One over several companies
+    says no company's share: the placement is left as recorded."""
+    placement = commitment.placement
+    if placement is None or commitment.need_id is None or hours == commitment.hours_per_week:
+        return
+    row = next((r for r in placement.needs if r.need_id == commitment.need_id), None)
+    if row is None:
+        return
+    placement.hours_per_week = placement.hours_per_week + hours - commitment.hours_per_week
+    row.hours_per_week = hours
 
 
 def remove_commitment(

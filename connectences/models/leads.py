@@ -146,6 +146,11 @@ class PlacementNeed(Base):
     # (``workflows.leads.end_at_company``): their last day worked there, and why.
     ended_on: Mapped[date | None]
     end_reason: Mapped[str | None] = mapped_column(Text)
+    # The weekly hours agreed with this company (``record_placement``: a bundle's
+    # company by company, a single need's the placement's), kept here and not only in
+    # the person's commitments, which go with them when they are erased. None for rows
+    # recorded before, whose sharing nobody gave (``workflows.leads.company_hours``).
+    hours_per_week: Mapped[float | None]
 
     placement: Mapped[Placement] = relationship(back_populates="needs")
     need: Mapped[Need] = relationship()

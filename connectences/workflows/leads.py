@@ -239,21 +239,18 @@ def placement_period(placement: Placement) -> str:
 def placement_companies(placement: Placement) -> str:
     """Where the placement's week goes, company by company in week order (``job_week``):
     'Océan Immo Andernos 4 h le jeudi, Transports Lacoste 7 h le vendredi': each
-    company's hours as its own commitment holds them (``company_commitment``: those the
-    operator gave it), else its need's when the placement is at its needs' hours. Placed
-    in one commitment at other hours (a sharing among the companies nobody gave), each
-    company's days only: 'Océan Immo Andernos le jeudi, Transports Lacoste le vendredi'."""
+    company's hours (``company_hours``: those the operator gave it, kept after the
+    person's erasure). Placed in one commitment at other hours (a sharing among the
+    companies nobody gave), each company's days only: 'Océan Immo Andernos le jeudi,
+    Transports Lacoste le vendredi'."""
     # A company the person left (``end_at_company``) is no longer where the week goes.
     needs = placement.needs_in_play
-    own = {need: company_commitment(placement, need) for need in needs}
-    at_needs_hours = _same_hours(needs_hours(needs), placement_hours(placement))
+    own = {item.need: company_hours(placement, item) for item in placement.needs}
     parts = []
     for need in dict.fromkeys(row.need for row in job_week(needs).days):
         days = week.on_days_text(need.days or ())
         if own[need] is not None:
-            parts.append(f"{need.company.name} {hours_plain(own[need].hours_per_week)} {days}")
-        elif at_needs_hours:
-            parts.append(f"{need.company.name} {hours_plain(need.hours_per_week)} {days}")
+            parts.append(f"{need.company.name} {hours_plain(own[need])} {days}")
         else:
             parts.append(f"{need.company.name} {days}")
     # A need without days (an old record) has no row in the week: named all the same.
@@ -287,13 +284,31 @@ def placement_hours(placement: Placement) -> float:
 
 def _left_hours(placement: Placement) -> float:
     """The weekly hours of the companies the person left (``end_at_company``): each its
-    own commitment's (the hours the operator gave it), else its need's."""
+    own (``company_hours``), else, its sharing never given, its need's."""
     total = 0.0
     for item in placement.needs:
         if item.ended_on is not None:
-            own = company_commitment(placement, item.need)
-            total += own.hours_per_week if own is not None else item.need.hours_per_week
+            own = company_hours(placement, item)
+            total += own if own is not None else item.need.hours_per_week
     return total
+
+
+def company_hours(placement: Placement, item: PlacementNeed) -> float | None:
+    """The weekly hours ``placement`` gives the company of ``item`` (one of its
+    ``needs``), the one rule for a company's share: those kept with the placement
+    (``PlacementNeed.hours_per_week``: the hours the operator gave it, kept when the
+    person is erased), else, for a row recorded before, its own commitment's
+    (``company_commitment``), else its need's when the placement was recorded at its
+    needs' hours (each company then had its need's: ``_placement_shares``). None when
+    nobody gave how the placement's hours share out among its companies."""
+    if item.hours_per_week is not None:
+        return item.hours_per_week
+    own = company_commitment(placement, item.need)
+    if own is not None:
+        return own.hours_per_week
+    if _same_hours(needs_hours([i.need for i in placement.needs]), placement.hours_per_week):
+        return item.need.hours_per_week
+    return None
 
 
 def over_free_time(
@@ -902,7 +917,9 @@ def record_placement(
     placed, an end for a fixed-term contract: ``end_date``, the contract's last day when
     the operator gives it, else ``commitment_end``); a bundle, one commitment per company
     (``_placement_shares``), each with its hours (``company_hours``; given a total only,
-    at the needs' hours when the total is theirs); and their status
+    at the needs' hours when the total is theirs), which the placement keeps too, company
+    by company (``PlacementNeed.hours_per_week``: they outlive the person's erasure); and
+    their status
     follows their week (``cvtheque.status.settle_status``): ``en_mission`` while they
     have free time to fill, ``place`` once it is full for good or they want no more.
     Each need placed becomes ``pourvu``; the lead becomes ``place``; the lead's other
@@ -1069,7 +1086,11 @@ def record_placement(
         created_by_id=getattr(actor, "id", None),
     )
     session.add(placement)
-    placement.needs = [PlacementNeed(need=need) for need in needs]
+    # What the person's commitments will hold, company by company: each company's hours
+    # are the placement's too (``company_hours``), kept once the person is erased.
+    written = _placement_shares(needs, float(hours_per_week), days, shares)
+    agreed = {need: hours for _, hours, _, need in written if need is not None}
+    placement.needs = [PlacementNeed(need=need, hours_per_week=agreed.get(need)) for need in needs]
     placement.follow_ups = [
         FollowUpPoint(months=m, due_on=add_months(start_date, m))
         for m in follow_up_months(start_date, until)
@@ -1114,9 +1135,7 @@ def record_placement(
             need_id=getattr(share_need, "id", None),
             created_by_id=getattr(actor, "id", None),
         )
-        for label, hours, held_days, share_need in _placement_shares(
-            needs, float(hours_per_week), days, shares
-        )
+        for label, hours, held_days, share_need in written
     ]
     candidate.commitments.extend(commitments)
     # Matching re-reads people whose updated_at moved; a person already en mission keeps
@@ -1831,6 +1850,12 @@ def end_at_company(
         # Work whose term is that very day has nothing left to share out.
         if held_until is None or held_until > last_day
     ]
+    # Each company that remains now has its own hours: the placement keeps them where it
+    # had none (a placement recorded before it kept them), for when the person is erased.
+    rows = {row.need_id: row for row in placement.needs}
+    for c in written:
+        if rows[c.need_id].hours_per_week is None:
+            rows[c.need_id].hours_per_week = c.hours_per_week
     if person is not None:
         person.commitments.extend(written)
         shared_out = "".join(
