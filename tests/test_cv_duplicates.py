@@ -429,6 +429,31 @@ def test_a_merge_settles_the_status_on_the_work_both_records_hold():
     assert merge_candidates(db.session, keep, drop, actor=None).status == "place"
 
 
+def test_a_merge_copies_every_field_of_the_dropped_record_commitments():
+    """The merged person's commitment is the dropped record's, field for field: its need
+    (the company of a bundle it works for, which ``company_commitment`` reads) included."""
+    from connectences.models import Commitment, Company, Need
+
+    item = factories.company()
+    factories.load(factories.document(companies=[item]))
+    company = db.session.scalars(select(Company).where(Company.ref == item["ref"])).one()
+    need = factories.need_row(company, ref="besoin-merge", commune=company.commune)
+    db.session.add(need)
+    db.session.commit()
+    keep = _store(first_name="Zoé", last_name="Quintard", hours_min=5, hours_max=20)
+    drop = _holding(
+        _store(first_name="Zoe", last_name="Quintard"), 8, "en_mission",
+        need_id=need.id, start=date(2027, 2, 1), until=date(2027, 6, 30), source="placement",
+    )  # fmt: skip
+    skipped = {"id", "candidate_id", "updated_at"}
+    columns = [c.key for c in Commitment.__table__.columns if c.key not in skipped]
+    before = {key: getattr(drop.commitments[0], key) for key in columns}
+    merged = merge_candidates(db.session, keep, drop, actor=None)
+    db.session.commit()
+    assert db.session.get(Need, need.id) is not None
+    assert [{key: getattr(c, key) for key in columns} for c in merged.commitments] == [before]
+
+
 def test_a_merge_keeps_the_chosen_pause_and_complete_week():
     keep = _store(first_name="Zoé", last_name="Quintard")
     keep.status = "inactif"

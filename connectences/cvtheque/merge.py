@@ -193,6 +193,7 @@ def merge_candidates(
             until=c.until,
             source=c.source,
             placement_id=c.placement_id,
+            need_id=c.need_id,
             created_by_id=c.created_by_id,
             created_at=c.created_at,
         )
