@@ -561,6 +561,41 @@ def test_a_logged_in_owner_follows_the_needs_they_sent_for_a_company_not_theirs(
     assert need_by_ref(posted.ref).status == "nouveau"
 
 
+def test_the_pages_of_a_need_sent_for_a_company_not_theirs_do_not_name_it(app, client, auth):
+    """Their space and their area show such a need under the SIRET its author typed; its
+    correction and stop pages named the company stored under that SIRET (the stranger
+    learnt whose SIRET it was), as its own owner sees it."""
+    owner_browser = app.test_client()
+    _, company = _owner_with_a_need(auth, owner_browser)
+    real_name = company.name
+    typed = f"Entreprise au SIRET {siret_display(company.siret)}"
+    need, space = _post_and_confirm(
+        client,
+        title="Vendeur",
+        siret=company.siret,
+        company_name="Mon Fournil",
+        owner_email="attacker@evil.example",
+    )
+    assert need.owner_unattached
+    for action in ("modifier", "arreter"):
+        shown = page_text(client.get(f"{space}/besoins/{need.ref}/{action}"))
+        assert typed in shown and real_name not in shown
+    # The same from an account that sent it for a company it is not attached to.
+    stranger = app.test_client()
+    account = auth.login("company", client=stranger, full_name="Voisin")
+    sent = _form(siret=company.siret, owner_email=account.email, title="Pour le voisin")
+    assert stranger.post("/exprimer-un-besoin", data=sent).status_code == 302
+    theirs = db.session.scalars(select(Need).where(Need.title == "Pour le voisin")).one()
+    for action in ("modifier", "arreter"):
+        shown = page_text(stranger.get(f"/entreprise/besoins/{theirs.ref}/{action}"))
+        assert typed in shown and real_name not in shown
+    # The company's own owner still sees its name on its need's pages.
+    own = db.session.scalars(select(Need).where(Need.title == "Secrétariat le lundi")).one()
+    for action in ("modifier", "arreter"):
+        shown = page_text(owner_browser.get(f"/entreprise/besoins/{own.ref}/{action}"))
+        assert f"{real_name} · exprimé le" in shown and typed not in shown
+
+
 def test_a_need_typed_with_an_owner_s_address_by_someone_else_stays_out_of_their_area(
     app, client, auth
 ):

@@ -45,6 +45,7 @@ from connectences.prospection.companies import (
     find_company_by_siret,
     is_provisional,
     name_company,
+    siret_display,
 )
 from connectences.skills import normalize
 from connectences.tombstones import record_deletion
@@ -608,6 +609,16 @@ def followed_as_company_own(need: Need) -> bool:
     has named the company yet (provisional). Only then does the follower speak for the
     company (:func:`followed_company`)."""
     return not (unattached_owner(need) or is_provisional(need.company))
+
+
+def followed_company_name(need: Need) -> str:
+    """The company of ``need`` as its follower's pages name it: its name when the need is
+    the company's own to them (:func:`followed_as_company_own`), else only the SIRET its
+    author typed, since they may have no part in the company the platform knows under it
+    (its stored name is not theirs to learn)."""
+    if followed_as_company_own(need):
+        return need.company.name
+    return f"Entreprise au SIRET {siret_display(need.company.siret)}"
 
 
 def followed_company(session, email: str, ref: str) -> Company | None:

@@ -64,6 +64,15 @@ def _own_companies():
     return [c for c in current_user.companies if may_open_company(current_user, c)]
 
 
+def _company_name(need) -> str:
+    """The company of one of the area's needs as its pages name it: by its name when it
+    is one of the account's companies, else as the space of its address would (a need
+    sent from this account for a company it is not attached to)."""
+    if any(company.id == need.company_id for company in _own_companies()):
+        return need.company.name
+    return register.followed_company_name(need)
+
+
 def _own_need(ref: str):
     """One of the needs the owner's area shows (``register.account_need``), or 404."""
     ids = [company.id for company in _own_companies()]
@@ -84,6 +93,7 @@ def stop(ref: str):
         action=url_for("companies.stop", ref=ref),
         back=url_for("companies.index"),
         edit=url_for("companies.edit", ref=ref),
+        company_name=_company_name(need),
     )
 
 
@@ -98,6 +108,7 @@ def edit(ref: str):
         actor=current_user._get_current_object(),
         action=url_for("companies.edit", ref=ref),
         back=url_for("companies.index"),
+        company_name=_company_name(need),
     )
 
 

@@ -39,7 +39,6 @@ from connectences.needs.status_words import (
     owner_stops,
     unattached_owner,
 )
-from connectences.prospection.companies import siret_display
 from connectences.urls import external_url
 from connectences.web import just_sent
 from connectences.web.access import public
@@ -553,12 +552,10 @@ def company_sections(needs: list[Need]) -> list[dict]:
     }
     for section in sections.values():
         company = section["company"]
-        if section["unattached"]:
-            section["name"] = f"Entreprise au SIRET {siret_display(company.siret)}"
-            section["commune"] = None
-        else:
-            section["name"] = company.name
-            section["commune"] = names.get(company.commune, company.commune)
+        section["name"] = register.followed_company_name(section["needs"][0]["need"])
+        section["commune"] = (
+            None if section["unattached"] else names.get(company.commune, company.commune)
+        )
     return list(sections.values())
 
 
@@ -623,6 +620,7 @@ def stop(token: str, ref: str, expired: str | None = None):
         action=url_for("need_public.stop", token=token, ref=ref),
         back=url_for("need_public.space", token=token),
         edit=url_for("need_public.edit", token=token, ref=ref),
+        company_name=register.followed_company_name(need),
         expired=expired,
     )
 
@@ -639,6 +637,7 @@ def edit(token: str, ref: str, expired: str | None = None):
         actor=None,
         action=url_for("need_public.edit", token=token, ref=ref),
         back=url_for("need_public.space", token=token),
+        company_name=register.followed_company_name(need),
         expired=expired,
     )
 

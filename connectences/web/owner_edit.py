@@ -99,13 +99,23 @@ def owner_row(session, need: Need, stops: dict, holders: dict) -> dict:
     }
 
 
-def edit_page(need: Need, *, email: str, actor, action: str, back: str, expired: str | None = None):
+def edit_page(
+    need: Need,
+    *,
+    email: str,
+    actor,
+    action: str,
+    back: str,
+    company_name: str,
+    expired: str | None = None,
+):
     """GET: the need's form filled in (or, once it may no longer be corrected, why, and
     the message form); POST: the correction or the message, then back to ``back`` (the
     owner's list of needs) with a word; a refusal shows the page again, filled in as
     typed, and changes nothing. ``action``: this page's address. ``expired``: why the
     form sent was refused before this view (its security token, ``errors.CSRF_RETRY``):
-    shown again as sent, with its read stamps, and nothing done."""
+    shown again as sent, with its read stamps, and nothing done. ``company_name``: the
+    company as the page may name it to this owner (``register.followed_company_name``)."""
     data = need_form_data(need)
     read_at = ""  # the form's read stamp; empty: the need's as read now
     values_read = ""  # the digest of the values it read, sent with its stamp
@@ -196,6 +206,7 @@ def edit_page(need: Need, *, email: str, actor, action: str, back: str, expired:
     page = render_template(
         "needs/owner_edit.html",
         need=need,
+        company_name=company_name,
         editable=editable,
         writable=not editable and owner_may_write(db.session, need),
         refusal=None if editable else edit_refusal(need),

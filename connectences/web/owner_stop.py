@@ -15,13 +15,22 @@ from connectences.workflows import TransitionError
 
 
 def stop_page(
-    need: Need, *, email: str, actor, action: str, back: str, edit: str, expired: str | None = None
+    need: Need,
+    *,
+    email: str,
+    actor,
+    action: str,
+    back: str,
+    edit: str,
+    company_name: str,
+    expired: str | None = None,
 ):
     """GET: the confirmation form; POST: the stop, then back to ``back`` (the owner's
     list of needs) with a word; a refusal shows the form again, filled in, and changes
     nothing. ``action``: this page's address; ``edit``: the need's correction page.
     ``expired``: why the form sent was refused before this view (its security token,
-    ``errors.CSRF_RETRY``): shown again as sent, and nothing done."""
+    ``errors.CSRF_RETRY``): shown again as sent, and nothing done. ``company_name``: the
+    company as the page may name it to this owner (``register.followed_company_name``)."""
     typed = {"motif": "", "precision": ""}
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -55,6 +64,7 @@ def stop_page(
     page = render_template(
         "needs/owner_stop.html",
         need=need,
+        company_name=company_name,
         reasons=OWNER_STOP_REASONS,
         closed=not owner_may_stop(need),
         typed=typed,
