@@ -143,9 +143,20 @@ LEAD_STATUSES: dict[str, str] = {
     "refuse": "Refusé",
     "rendu": "Rendu à l'animateur",
 }
-# The same states as the operator reads them (its inbox, its home page): a lead just sent
-# is « Nouvelle » to the one who received it; « Envoyé » is the animateur's word.
-OPERATOR_LEAD_STATUSES: dict[str, str] = {**LEAD_STATUSES, "envoye": "Nouvelle"}
+# The same states as the operator reads them (its inbox, its home page, a lead's page): a
+# lead just sent is « Nouvelle » to the one who received it (« Envoyé » is the animateur's
+# word), and every state agrees with « proposition », the operator's word for a lead
+# (« Nouvelle · reçue le » above « Accepté · reçue le » read as two things).
+OPERATOR_LEAD_STATUSES: dict[str, str] = {
+    "envoye": "Nouvelle",
+    "vu": "Vue",
+    "accepte": "Acceptée",
+    "en_cours": "En cours",
+    "place": "Placement enregistré",
+    "sans_suite": "Sans suite",
+    "refuse": "Refusée",
+    "rendu": "Rendue à l'animateur",
+}
 
 # What ended a placement before its term (``Placement.ended_by``).
 PLACEMENT_ENDINGS: dict[str, str] = {

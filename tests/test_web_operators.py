@@ -118,6 +118,21 @@ def test_the_home_page_names_a_new_lead_as_the_inbox_does(client, auth, world):
     assert "Nouvelle 1" in page  # the table by state
 
 
+def test_the_operator_reads_every_state_of_a_lead_as_a_proposition(client, auth, world):
+    """« Nouvelle · reçue le » above « Accepté · reçue le », « Proposition … état : Vu »:
+    a lead is a « proposition » to the operator, and its states agree with it."""
+    auth.login("operator", org_ref="ge-a")
+    show = f"/operateur/propositions/{world['a']}"
+    assert "état : Vue" in page_text(client.get(show))
+    assert _post(client, f"{show}/action", {"action": "accepter"}).status_code == 302
+    assert "état : Acceptée" in page_text(client.get(show))
+    [card] = cards_of(client.get("/operateur/propositions"))
+    assert card.startswith("Comptable Acceptée · reçue le ")
+    home = page_text(client.get("/operateur"))
+    assert "Comptable Acceptée · reçue le " in home
+    assert "Acceptée 1" in home and "Vue 0" in home and "Refusée 0" in home
+
+
 @pytest.mark.parametrize("role", ["animateur", "partner", "company", "candidate", "admin"])
 def test_other_roles_are_refused_and_logged(client, auth, world, role):
     user = auth.login(role)

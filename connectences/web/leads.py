@@ -216,7 +216,7 @@ def _render_show(
             *(f"suivi-{p.id}" for each in placements for p in each.follow_ups),
         ],
         decision=DECISION,
-        statuses=vocab.LEAD_STATUSES,
+        statuses=vocab.OPERATOR_LEAD_STATUSES,
         refusal_reasons=vocab.LEAD_REFUSAL_REASONS,
         contracts=vocab.CONTRACTS,
         vocab=vocab,

@@ -59,7 +59,7 @@ def test_operator_records_a_placement_that_does_not_hold_on_a_phone(page, live_s
         _press(page, "Enregistrer le placement")
     errors = page.locator("main .form-error")
     assert not errors.count(), errors.first.inner_text()
-    assert page.locator("main strong.status").first.inner_text() == "Placé", lead
+    assert page.locator("main strong.status").first.inner_text() == "Placement enregistré", lead
     # The legal maximum of the trial period, proposed, is recorded with its reason.
     assert "durée maximale légale" in page.locator("main .placement-trial").inner_text()
 

@@ -44,16 +44,16 @@ def test_operator_accepts_a_lead_and_records_a_placement_on_a_phone(page, live_s
 
     _open_first(page, live_server, "/operateur/propositions")
     status = page.locator("main strong.status").first
-    expect(status).to_have_text("Vu", use_inner_text=True)  # opening the lead marked it seen
+    expect(status).to_have_text("Vue", use_inner_text=True)  # opening the lead marked it seen
     _shows_well(page, "operateur-proposition-390", "une proposition (390 px)")
 
-    assert _press(page, "Accepter la proposition") == "Accepté"
+    assert _press(page, "Accepter la proposition") == "Acceptée"
     with page.expect_navigation():
         page.get_by_role("button", name="J'ai contacté les candidats").click()
 
     start = local_today() + timedelta(days=14)
     page.get_by_label("Date de début").fill(start.isoformat())
-    assert _press(page, "Enregistrer le placement") == "Placé"
+    assert _press(page, "Enregistrer le placement") == "Placement enregistré"
     content = page.content()
     assert "À 1 mois" in content and "À 6 mois" in content  # follow-up points planned
     _shows_well(page, "operateur-placement-390", "placement enregistré (390 px)")

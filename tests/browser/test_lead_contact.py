@@ -22,7 +22,7 @@ def test_operator_accepts_the_demo_lead_and_calls_the_company_on_a_phone(page, l
 
     with page.expect_navigation():
         page.get_by_role("button", name="Accepter la proposition").click()
-    expect(page.locator("main strong.status").first).to_have_text("Accepté", use_inner_text=True)
+    expect(page.locator("main strong.status").first).to_have_text("Acceptée", use_inner_text=True)
     call = page.locator("main .company-contact a[href^='tel:']").first
     expect(call).to_be_visible()
     number = call.get_attribute("href").removeprefix("tel:")

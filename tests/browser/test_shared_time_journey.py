@@ -156,7 +156,7 @@ def test_operator_places_8_hours_and_the_animateur_completes_the_week_on_a_phone
     assert page.locator("main a[href^='tel:']").count() == 0  # nothing before accepting
     with page.expect_navigation():
         page.get_by_role("button", name="Accepter la proposition").click()
-    expect(page.locator("main strong.status").first).to_have_text("Accepté")
+    expect(page.locator("main strong.status").first).to_have_text("Acceptée")
 
     call = page.locator("main .company-contact a[href^='tel:']").first
     expect(call).to_be_visible()
