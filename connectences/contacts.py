@@ -1,5 +1,5 @@
-"""E-mail addresses, phone numbers and names people type: one rule for every form and
-import.
+"""E-mail addresses, phone numbers, websites and names people type: one rule for every
+form and import.
 
 A name is checked too (``clean_name``): it is a name, not a message. Names go into mails
 the platform sends to whatever address was typed (« Bonjour <prénom> »), so a name
@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 from typing import Any
+from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from rapidfuzz.distance import DamerauLevenshtein
@@ -280,6 +281,79 @@ def phone_key(phone: str | None) -> str | None:
     if len(digits) != 10 or not digits.startswith("0"):
         return digits if len(digits) >= 8 else None
     return digits
+
+
+class InvalidWebsite(DomainError):
+    """Not the address of a website; the message is French."""
+
+
+# A scheme before the address ("https:", "javascript:", "mailto:"), told from a host
+# and its port ("exemple.fr:8080/page"), whose name has a dot.
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+\-]*):")
+# A label of a host name: letters (accented ones too) and digits, hyphens inside.
+_HOST_LABEL = re.compile(r"[^\W_](?:[\w-]*[^\W_])?")
+# Characters an address never carries as typed (RFC 3986): a link built from them is
+# read differently by browsers ("\\" as "/") or breaks out of where it is written.
+_NOT_IN_ADDRESS = frozenset('<>"\\`{}|^')
+WEBSITE_MAX = 300
+
+
+def clean_website(text: Any, *, limit: int = WEBSITE_MAX) -> str | None:
+    """The address of a website in its stored form; None when empty; ``InvalidWebsite``
+    (a French message) otherwise.
+
+    "www.exemple.fr", "exemple.fr" and "https://exemple.fr/page" are addresses: one
+    typed without its scheme is stored with ``https://``, the scheme and the host in
+    lower case, the rest as typed. Only http and https are links to a site
+    (``javascript:``, ``data:``, ``ftp:``, ``mailto:`` are refused: a page shows the
+    address as a link); neither are spaces, a host without a dot, a name and password
+    before the host (« https://exemple.fr@autre.example » leads to the second), a host
+    without a name (an IP address), nor an address over ``limit`` characters once stored.
+    """
+    typed = str(text or "").strip()
+    if not typed:
+        return None
+    shown = "".join(char for char in typed[:100] if char.isprintable())
+    if too := too_long("L'adresse du site web", typed, limit):
+        raise InvalidWebsite(too)
+    if any(char.isspace() for char in typed):
+        raise InvalidWebsite(f"Une adresse de site web ne contient pas d'espace : « {shown} ».")
+    if any(not char.isprintable() or char in _NOT_IN_ADDRESS for char in typed):
+        raise InvalidWebsite(f"« {shown} » contient des caractères qu'une adresse web n'a pas.")
+    scheme = _SCHEME.match(typed)
+    url = typed if scheme else f"https://{typed}"
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        raise InvalidWebsite(
+            f"« {shown} » n'est pas l'adresse d'un site web : indiquez une adresse "
+            "commençant par https:// ou http://, ou seulement son nom (www.exemple.fr)."
+        )
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:  # a malformed bracketed host, a port that is no number
+        parts, port_ok = None, False
+    if parts is not None and (parts.username is not None or parts.password is not None):
+        raise InvalidWebsite(
+            f"« {shown} » contient un identifiant avant le nom du site (avant « @ ») : "
+            "indiquez seulement l'adresse du site (exemple : www.exemple.fr)."
+        )
+    labels = (parts.hostname or "").split(".") if parts is not None else []
+    if (
+        not port_ok
+        or len(labels) < 2
+        or not all(_HOST_LABEL.fullmatch(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise InvalidWebsite(
+            f"« {shown} » n'est pas une adresse de site web (exemple : www.exemple.fr)."
+        )
+    stored = parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
+    if len(stored) > limit:  # within it as typed, over it once « https:// » is added
+        raise InvalidWebsite(
+            f"L'adresse du site web ne doit pas dépasser {limit} caractères une fois "
+            f"« https:// » ajouté devant ({len(stored)})."
+        )
+    return stored
 
 
 _NOT_LETTER = re.compile(r"[^a-z]+")

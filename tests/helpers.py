@@ -20,6 +20,7 @@ from connectences.accounts.passwords import hash_password
 from connectences.accounts.scope import API_ROLES
 from connectences.accounts.users import invitation_pending
 from connectences.clock import LOCAL_TZ
+from connectences.contacts import phone_display
 from connectences.extensions import db
 from connectences.kept import forget_kept
 from connectences.mail import MailKind
@@ -266,6 +267,8 @@ def staff_details_form(company: Company, **changes) -> dict:
         "commune": company.commune,
         "employees": "" if company.employees is None else str(company.employees),
         "contact_email": company.contact_email or "",
+        "phone": phone_display(company.phone, ""),
+        "website": company.website or "",
         **changes,
     }
 

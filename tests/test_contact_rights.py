@@ -24,6 +24,7 @@ from connectences.models import (
     utcnow,
 )
 from connectences.prospection import contact_rights
+from connectences.prospection.pressure import ERASED_PHONE
 from tests import factories
 from tests.helpers import (
     by_ref,
@@ -184,6 +185,7 @@ def test_erasure_removes_the_person_everywhere_and_keeps_the_rest(company, auth)
         "needs_cleared": 1,
         "mail_deleted": 1,
         "company_address_cleared": 1,
+        "company_phone_cleared": 0,
         "diagnosis_links_cleared": 1,
         "registrations_deleted": 0,
         "callbacks_deleted": 0,
@@ -210,6 +212,47 @@ def test_erasure_removes_the_person_everywhere_and_keeps_the_rest(company, auth)
     assert "claire" not in stored.lower() and "Dupont" not in stored
     with pytest.raises(ValueError):
         contact_rights.erase_contact(db.session, company.contacts[0], actor=None, reason=" ")
+
+
+def test_the_companys_phone_when_it_is_the_persons_is_exported_and_erased(company, auth):
+    # A sole trader's mobile given as the company's number: erasing the person left it
+    # on the record and in the record's history, as their address was before.
+    company.phone = "0612345678"
+    db.session.add(
+        AuditLog(
+            action="company.details",
+            entity="company",
+            entity_id=company.id,
+            details={"before": {"phone": None}, "after": {"phone": "0612345678"}},
+        )
+    )
+    db.session.commit()
+    document = contact_rights.export_contact(db.session, _claire(), actor=None)
+    assert document["telephone_de_l_entreprise"] == "0612345678"
+    counts = contact_rights.erase_contact(db.session, _claire(), actor=None, reason="appel")
+    db.session.commit()
+    db.session.expire_all()
+    assert counts["company_phone_cleared"] == 1 and counts["audit_addresses_cleared"] == 1
+    assert company.phone is None
+    stored = json.dumps([e.details for e in db.session.scalars(select(AuditLog))])
+    assert "0612345678" not in stored
+    change = db.session.scalar(select(AuditLog).where(AuditLog.action == "company.details"))
+    assert change.details == {"before": {"phone": None}, "after": {"phone": ERASED_PHONE}}
+
+
+def test_the_companys_own_number_stays_when_it_is_not_the_persons(company, auth):
+    company.phone = "0556000000"
+    db.session.commit()
+    assert (
+        contact_rights.export_contact(db.session, _claire(), actor=None)[
+            "telephone_de_l_entreprise"
+        ]
+        is None
+    )
+    counts = contact_rights.erase_contact(db.session, _claire(), actor=None, reason="appel")
+    db.session.commit()
+    db.session.expire_all()
+    assert counts["company_phone_cleared"] == 0 and company.phone == "0556000000"
 
 
 def test_the_animateur_exports_and_erases_from_the_company_page(client, auth, company):

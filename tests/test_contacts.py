@@ -1,4 +1,5 @@
-"""The one rule for typed e-mail addresses and phone numbers (``connectences.contacts``)."""
+"""The one rule for typed e-mail addresses, phone numbers and websites
+(``connectences.contacts``)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import pytest
 from connectences.contacts import (
     InvalidEmail,
     InvalidPhone,
+    InvalidWebsite,
     clean_email,
     clean_phone,
+    clean_website,
     email_key,
     likely_typo,
     phone_from_number,
@@ -187,3 +190,67 @@ def test_a_common_mailbox_domain_mistyped_is_pointed_out(typed, meant):
 )
 def test_a_right_or_unknown_domain_is_left_alone(typed):
     assert likely_typo(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("www.exemple.fr", "https://www.exemple.fr"),
+        ("exemple.fr", "https://exemple.fr"),
+        ("  exemple.fr/contact  ", "https://exemple.fr/contact"),
+        ("https://exemple.fr/page", "https://exemple.fr/page"),
+        ("http://exemple.fr", "http://exemple.fr"),
+        # The scheme and the host are case-blind; the path is kept as typed.
+        ("HTTPS://WWW.Exemple.FR/Nos-Horaires?x=1#plan", "https://www.exemple.fr/Nos-Horaires?x=1#plan"),
+        ("exemple.fr:8080/page", "https://exemple.fr:8080/page"),
+        ("boulangerie-du-port.fr", "https://boulangerie-du-port.fr"),
+        ("exémple.fr", "https://exémple.fr"),
+        ("", None),
+        ("   ", None),
+        (None, None),
+    ],
+)  # fmt: skip
+def test_a_website_is_stored_with_its_scheme(typed, stored):
+    assert clean_website(typed) == stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        ("javascript:alert(1)", "n'est pas l'adresse d'un site web"),
+        ("JavaScript://exemple.fr/%0aalert(1)", "n'est pas l'adresse d'un site web"),
+        ("data:text/html,<b>x</b>", "caractères"),
+        ("data:text/html;base64,PHNjcmlwdD4=", "n'est pas l'adresse d'un site web"),
+        ("ftp://exemple.fr", "n'est pas l'adresse d'un site web"),
+        ("mailto:contact@exemple.fr", "n'est pas l'adresse d'un site web"),
+        ("www.exemple .fr", "pas d'espace"),
+        ("https://exemple.fr/a\tb", "pas d'espace"),
+        ("exemple", "n'est pas une adresse de site web"),
+        ("https://localhost/", "n'est pas une adresse de site web"),
+        ("http://192.168.1.1", "n'est pas une adresse de site web"),
+        ("exemple..fr", "n'est pas une adresse de site web"),
+        ("-exemple.fr", "n'est pas une adresse de site web"),
+        ("https://[abc", "n'est pas une adresse de site web"),
+        ("https://exemple.fr:99999", "n'est pas une adresse de site web"),
+        ("//exemple.fr", "n'est pas une adresse de site web"),
+        # What leads elsewhere than it reads.
+        ("https://exemple.fr@autre.example", "identifiant"),
+        ("https://exemple.fr\\@autre.example", "caractères"),
+        ('"><script>alert(1)</script>', "caractères"),
+        ("exemple.fr/\x00", "caractères"),
+        ("exemple.fr/" + "a" * 300, "ne doit pas dépasser 300 caractères (311 saisis)"),
+        # Within the limit as typed, over it once the scheme is added.
+        ("exemple.fr/" + "a" * 285, "une fois « https:// » ajouté"),
+    ],
+)
+def test_what_is_no_website_is_refused_in_french(typed, words):
+    with pytest.raises(InvalidWebsite) as caught:
+        clean_website(typed)
+    assert words in caught.value.message
+    assert "\x00" not in caught.value.message
+
+
+def test_a_website_limit_is_the_callers():
+    assert clean_website("exemple.fr/abc", limit=30) == "https://exemple.fr/abc"
+    with pytest.raises(InvalidWebsite):
+        clean_website("exemple.fr/" + "a" * 20, limit=30)

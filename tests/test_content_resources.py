@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from connectences.contacts import InvalidWebsite, clean_website
 from connectences.content import resources
 from connectences.content.resources import CompanyProfile, ResourceFilters, size_band
 from connectences.extensions import db
@@ -20,6 +21,7 @@ from connectences.prospection.naf import naf_section
 from tests import factories
 from tests.helpers import (
     count,
+    error_of,
     mails_to,
     main_of,
     make_company,
@@ -233,7 +235,9 @@ def test_a_malformed_source_address_is_refused_beside_its_field(client, auth, ad
         "/animateur/contenus/ressources/nouvelle", data=valid_form(source_url=address)
     )
     assert response.status_code == 422
-    assert "commençant par https://" in main_of(response)
+    with pytest.raises(InvalidWebsite) as refusal:
+        clean_website(address, limit=500)
+    assert " ".join(refusal.value.message.split()) in error_of(response, "source_url")
     assert count(Resource) == 0
 
 

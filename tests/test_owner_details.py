@@ -129,6 +129,10 @@ def test_the_owner_corrects_them_through_their_link_and_the_staff_see_it(client,
         ("commune", "", "Indiquez la commune de l'établissement."),
         ("commune", "99999", "Commune inconnue"),
         ("commune", BORDEAUX, "Choisissez une commune du Pays Bassin d'Arcachon"),
+        ("phone", "06 12", "Numéro de téléphone invalide : « 06 12 »."),
+        ("website", "javascript:alert(1)", "n'est pas l'adresse d'un site web"),
+        ("website", "data:text/html;base64,PHN2Zz4=", "n'est pas l'adresse d'un site web"),
+        ("website", "https://huitres.fr@autre.example", "identifiant avant le nom du site"),
     ],
 )
 def test_bad_input_changes_nothing(client, field, value, message):
@@ -139,8 +143,54 @@ def test_bad_input_changes_nothing(client, field, value, message):
     assert message in page_text(sent)
     assert _details_of(company.id) == before and _entries(company.id) == []
     # Sent back as typed.
-    typed = value if field == "address" else CORRECTED["address"]
+    typed = value if field in ("address", "phone", "website") else CORRECTED["address"]
     assert f'value="{typed}"' in html_of(sent) or field == "commune"
+
+
+def test_the_owner_gives_the_company_s_phone_and_website(client, auth):
+    company, space, page = _space_page(client)
+    form = html_of(client.get(page))
+    assert 'name="phone"' in form and 'name="website"' in form
+    sent = {**CORRECTED, "phone": "+33 5 56 12 34 56", "website": "huitres-dupont.fr"}
+    assert client.post(page, data=_as_read(client, page, sent)).status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(Company, company.id)
+    assert (stored.phone, stored.website) == ("0556123456", "https://huitres-dupont.fr")
+    # Shown back as people read them.
+    form = html_of(client.get(page))
+    assert 'value="05 56 12 34 56"' in form and 'value="https://huitres-dupont.fr"' in form
+    (entry,) = _entries(company.id)
+    assert entry.details["said_by_owner"] == "claire@huitres-dupont.fr"
+    assert (entry.details["before"]["phone"], entry.details["after"]["phone"]) == (
+        None,
+        "0556123456",
+    )
+    assert entry.details["after"]["website"] == "https://huitres-dupont.fr"
+    [changed] = [e for e in company_timeline(db.session, company.id) if e.kind == "coordonnees"]
+    assert changed.summary.endswith(
+        "téléphone de l'entreprise : (vide) → 05 56 12 34 56 ; "
+        "site web : (vide) → https://huitres-dupont.fr"
+    )
+    # The staff see them on the company's record and its history.
+    auth.login("animateur")
+    staff = html_of(client.get(f"/animateur/entreprises/{company.ref}"))
+    assert '<a href="tel:0556123456">05 56 12 34 56</a>' in staff
+    assert 'href="https://huitres-dupont.fr" rel="noopener noreferrer nofollow"' in staff
+
+
+def test_every_error_at_once_each_value_back_as_typed(client):
+    company, _space, page = _space_page(client)
+    before = _details_of(company.id)
+    bad = {**CORRECTED, "employees": "x", "phone": "123", "website": "mailto:a@b.fr"}
+    sent = client.post(page, data=_as_read(client, page, bad))
+    assert sent.status_code == 422
+    said = page_text(sent)
+    assert "Numéro de téléphone invalide : « 123 »." in said
+    assert "« mailto:a@b.fr » n'est pas l'adresse d'un site web" in said
+    assert "L'effectif est un nombre entier" in said
+    for typed in ("x", "123", "mailto:a@b.fr"):
+        assert f'value="{typed}"' in html_of(sent), typed
+    assert _details_of(company.id) == before and _entries(company.id) == []
 
 
 def test_the_same_details_again_change_nothing_and_log_nothing(client):
@@ -245,9 +295,18 @@ def test_a_commune_outside_the_pays_the_staff_recorded_is_kept(client, auth):
 
 def test_wrong_users_are_refused(client, auth, app):
     _owner, company, page = _own_company(auth)
+    company.phone, company.website = "0556987654", "https://www.secret-atelier.fr"
+    db.session.commit()
     other = app.test_client()
-    auth.login("company", client=other)
-    assert other.get(page).status_code == 404
+    other_owner = auth.login("company", client=other)
+    refused = other.get(page)
+    assert refused.status_code == 404
+    assert "0556987654" not in html_of(refused) and "secret-atelier" not in html_of(refused)
+    # Nor on their own company's page.
+    own = db.session.get(User, other_owner.id).companies[0]
+    assert own.id != company.id
+    theirs = html_of(other.get(f"/entreprise/coordonnees/{own.ref}"))
+    assert "98 76 54" not in theirs and "secret-atelier" not in theirs
     assert other.post(page, data=CORRECTED).status_code == 404
     for role in ("animateur", "candidate", "operator", "partner", "territoire", "admin"):
         someone = app.test_client()
@@ -258,6 +317,7 @@ def test_wrong_users_are_refused(client, auth, app):
     assert anonymous.post(page, data=CORRECTED).status_code in (302, 401)
     assert make_company().ref != company.ref  # a company nobody owns
     assert _details_of(company.id)[0] != "12 allée des Pins" and _entries(company.id) == []
+    assert db.session.get(Company, company.id).phone == "0556987654"
 
 
 @pytest.fixture

@@ -139,6 +139,9 @@ def test_a_company_stored_meanwhile_by_another_request_is_the_one_opened(user, m
         ({"contact_email": "pas-une-adresse"}, "contact_email", "Adresse e-mail invalide"),
         ({"max_contacts_per_month": "0"}, "max_contacts_per_month", "Ne plus solliciter"),
         ({"max_contacts_per_month": "deux"}, "max_contacts_per_month", "nombre entier"),
+        ({"phone": "abc"}, "phone", "Numéro de téléphone invalide"),
+        ({"website": "javascript:alert(1)"}, "website", "n'est pas l'adresse d'un site web"),
+        ({"website": "exemple"}, "website", "n'est pas une adresse de site web"),
     ],
 )
 def test_bad_input_is_refused_in_french_and_nothing_written(user, overrides, field, words):
@@ -148,6 +151,14 @@ def test_bad_input_is_refused_in_french_and_nothing_written(user, overrides, fie
     db.session.commit()
     assert count(Company) == 0
     assert count(AuditLog) == 0
+
+
+def test_a_new_company_keeps_its_own_phone_and_website(user):
+    company, _ = find_or_create_company(
+        db.session, data(phone="05.56.00.00.00", website="WWW.Boulangerie-Port.fr"), actor=user
+    )
+    db.session.commit()
+    assert (company.phone, company.website) == ("0556000000", "https://www.boulangerie-port.fr")
 
 
 def test_every_error_at_once(user):

@@ -118,6 +118,63 @@ def test_the_staff_correct_every_detail_and_the_history_names_them(client, auth,
     assert "Julie Marchand" in shown and "« Boulangerie Dupond » → « Boulangerie Dupont »" in shown
 
 
+def test_the_company_s_own_phone_and_website_are_recorded_and_linked(client, auth):
+    company = make_company(name="Boulangerie Dupont")
+    member = auth.login("animateur", full_name="Julie Marchand")
+    record = page_text(client.get(_record(company)))
+    assert "Téléphone Non renseigné" in record and "Site web Non renseigné" in record
+    done = _post(client, company, phone="05 56 12 34 56", website="www.boulangerie-dupont.fr")
+    assert done.status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(Company, company.id)
+    assert (stored.phone, stored.website) == ("0556123456", "https://www.boulangerie-dupont.fr")
+    page = client.get(done.location)
+    html = html_of(page)
+    # A number to call from a phone, an address that opens no door back to the platform.
+    assert '<a href="tel:0556123456">05 56 12 34 56</a>' in html
+    assert (
+        '<a href="https://www.boulangerie-dupont.fr" rel="noopener noreferrer nofollow" '
+        'class="web-address">https://www.boulangerie-dupont.fr</a>'
+    ) in html
+    # The form shows them as people read them.
+    assert 'value="05 56 12 34 56"' in html and 'value="https://www.boulangerie-dupont.fr"' in html
+    (entry,) = _entries(company.id)
+    assert entry.actor_id == member.id
+    assert entry.details["after"] == {
+        "phone": "0556123456",
+        "website": "https://www.boulangerie-dupont.fr",
+    }
+    [changed] = [e for e in company_timeline(db.session, company.id) if e.kind == "coordonnees"]
+    assert changed.summary == (
+        "Téléphone de l'entreprise : (vide) → 05 56 12 34 56 ; "
+        "site web : (vide) → https://www.boulangerie-dupont.fr"
+    )
+    # Sent again as the form shows them: nothing changed.
+    assert _post(client, stored).status_code == 302 and len(_entries(company.id)) == 1
+    # Emptied, they are gone.
+    assert _post(client, stored, phone="", website="").status_code == 302
+    db.session.expire_all()
+    assert (db.session.get(Company, company.id).phone, stored.website) == (None, None)
+
+
+def test_every_error_at_once_each_value_back_as_typed(client, auth):
+    company = make_company()
+    auth.login("animateur")
+    before = _stored(company.id)
+    refused = _post(
+        client, company, employees="-1", phone="12", website="ftp://exemple.fr", address="1 rue X"
+    )
+    assert refused.status_code == 422
+    said = page_text(refused)
+    assert "Numéro de téléphone invalide : « 12 »." in said
+    assert "« ftp://exemple.fr » n'est pas l'adresse d'un site web" in said
+    assert "L'effectif est un nombre entier" in said
+    html = html_of(refused)
+    for typed in ("-1", "12", "ftp://exemple.fr", "1 rue X"):
+        assert f'value="{typed}"' in html, typed
+    assert _stored(company.id) == before and _entries(company.id) == []
+
+
 def test_the_same_details_again_change_nothing_and_log_nothing(client, auth):
     company = make_company()
     auth.login("animateur")
@@ -166,6 +223,10 @@ def test_a_provisional_company_s_siret_is_refused_too(client, auth):
         ("commune", "Nullepart", "Commune inconnue"),
         ("employees", "-1", "L'effectif est un nombre entier de salariés (0 ou plus)."),
         ("contact_email", "pas-une-adresse", "Adresse e-mail invalide"),
+        ("phone", "05 56", "Numéro de téléphone invalide : « 05 56 »."),
+        ("website", "javascript:alert(1)", "n'est pas l'adresse d'un site web"),
+        ("website", "www.exemple .fr", "Une adresse de site web ne contient pas d'espace"),
+        ("website", "intranet", "n'est pas une adresse de site web"),
     ],
 )
 def test_bad_input_changes_nothing(client, auth, field, value, message):
@@ -209,12 +270,16 @@ def test_details_read_before_another_save_are_refused(client, auth, app):
 
 def test_wrong_users_are_refused(client, auth, app):
     company = make_company()
+    company.phone, company.website = "0556987654", "https://www.secret-atelier.fr"
+    db.session.commit()
     action = ACTION.format(ref=company.ref)
     before = _stored(company.id)
     for role in ("operator", "partner", "territoire", "company", "candidate"):
         someone = app.test_client()
         auth.login(role, client=someone)
-        assert someone.get(_record(company)).status_code == 403, role
+        refused = someone.get(_record(company))
+        assert refused.status_code == 403, role
+        assert "98 76 54" not in page_text(refused) and "secret-atelier" not in html_of(refused)
         assert (
             someone.post(action, data=staff_details_form(company, name="Pirate")).status_code == 403
         ), role
@@ -224,6 +289,8 @@ def test_wrong_users_are_refused(client, auth, app):
         401,
     )
     assert _stored(company.id) == before and _entries(company.id) == []
+    db.session.expire_all()
+    assert db.session.get(Company, company.id).website == "https://www.secret-atelier.fr"
 
 
 def test_an_unknown_company_is_not_found(client, auth):

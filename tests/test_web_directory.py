@@ -143,6 +143,29 @@ def test_create_refuses_bad_input_with_every_message(client, auth):
     assert count(Company) == 0
 
 
+def test_create_takes_the_company_s_phone_and_website_or_says_what_is_wrong(client, auth):
+    auth.login("animateur")
+    data = {
+        "name": "Atelier Vélo",
+        "siret": factories.make_siret(),
+        "commune": "La Teste-de-Buch",
+        "phone": "056",
+        "website": "ftp://atelier-velo.fr",
+    }
+    refused = client.post(f"{BASE}/nouvelle", data=data)
+    assert refused.status_code == 422
+    assert "Numéro de téléphone invalide : « 056 »." in error_of(refused, "phone")
+    assert "n'est pas l'adresse d'un site web" in error_of(refused, "website")
+    assert 'value="056"' in html_of(refused) and 'value="ftp://atelier-velo.fr"' in html_of(refused)
+    assert count(Company) == 0
+    done = client.post(
+        f"{BASE}/nouvelle", data={**data, "phone": "05 56 66 00 11", "website": "atelier-velo.fr"}
+    )
+    assert done.status_code == 302
+    company = db.session.scalar(select(Company))
+    assert (company.phone, company.website) == ("0556660011", "https://atelier-velo.fr")
+
+
 # --- the company page -----------------------------------------------------------------------
 
 

@@ -241,6 +241,8 @@ DETAIL_LABELS: dict[str, str] = {
     "commune": "commune",
     "employees": "salariés",
     "contact_email": "e-mail de l'entreprise",
+    "phone": "téléphone",
+    "website": "site web",
     # Two records of a person merged.
     "dropped_ref": "fiche supprimée",
     "dropped_id": "fiche supprimée nº",
@@ -268,6 +270,7 @@ DETAIL_LABELS: dict[str, str] = {
     "needs_cleared": "besoins vidés de ses coordonnées",
     "mail_deleted": "courriels supprimés",
     "company_address_cleared": "adresse de l'entreprise effacée",
+    "company_phone_cleared": "téléphone de l'entreprise effacé",
     "audit_addresses_cleared": "changements de coordonnées ou de préférences de l'entreprise expurgés",
     "diagnosis_links_cleared": "liens de diagnostic effacés",
     "registrations_deleted": "inscriptions supprimées",

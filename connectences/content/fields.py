@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+from connectences.contacts import InvalidWebsite, clean_website
 from connectences.prospection.visits import VisitError, parse_date
 from connectences.territory.text import fold
 from connectences.typography import too_long
-from connectences.urls import split_url
 
 
 def texts(
@@ -32,23 +32,14 @@ def texts(
 
 
 def web_address(data: Mapping, name: str, limit: int, errors: dict) -> str | None:
-    """An optional http(s) address; anything else (``javascript:``, a malformed host,
-    spaces inside, which no link carries as typed) is refused."""
-    url = str(data.get(name) or "").strip()
-    if not url:
-        return None
-    parts = split_url(url)
-    if (
-        parts is None
-        or parts.scheme not in ("http", "https")
-        or not parts.netloc
-        or any(char.isspace() for char in url)
-        or len(url) > limit
-    ):
-        errors[name] = (
-            f"Indiquez une adresse web complète, commençant par https:// ({limit} caractères au plus)."
-        )
-    return url
+    """An optional website address (``contacts.clean_website``: http or https, « https:// »
+    added to one typed without it); anything else (``javascript:``, a malformed host,
+    spaces inside) is refused, its value then given back as typed."""
+    try:
+        return clean_website(data.get(name), limit=limit)
+    except InvalidWebsite as refusal:
+        errors[name] = refusal.message
+        return str(data.get(name) or "").strip()
 
 
 def day(data: Mapping, name: str, label: str, missing: str, errors: dict) -> date | None:

@@ -26,6 +26,11 @@ class Company(Base):
     commune: Mapped[str] = mapped_column(String(5), index=True)
     address: Mapped[str | None] = mapped_column(String(300))
     contact_email: Mapped[str | None] = mapped_column(String(254))
+    # The company's own switchboard or shop number and its website (the contact persons
+    # have their own phones): stored checked (``prospection.companies.clean_phone``,
+    # ``clean_website``). Not part of the interchange format.
+    phone: Mapped[str | None] = mapped_column(String(30))
+    website: Mapped[str | None] = mapped_column(String(300))
     newsletter_consent: Mapped[bool] = mapped_column(default=False)
     do_not_solicit: Mapped[bool] = mapped_column(default=False)
     # The number of contacts per month the company itself accepts (None: no cap chosen).

@@ -187,6 +187,26 @@ def clean_email(value: str | None, field: str = "contact_email") -> str | None:
         raise CompanyError({field: contacts.email_refusal(refusal, usual)}) from None
 
 
+def clean_phone(value: Any, field: str = "phone") -> str | None:
+    """The number in its stored form (``contacts.clean_phone``, foreign numbers too),
+    None when empty; CompanyError on ``field`` otherwise (a contact's, the company's
+    own)."""
+    try:
+        return contacts.clean_phone(value)
+    except contacts.InvalidPhone:
+        typed = " ".join(str(value).split())
+        raise CompanyError({field: f"Numéro de téléphone invalide : « {typed[:40]} »."}) from None
+
+
+def clean_website(value: Any) -> str | None:
+    """The company's website in its stored form (``contacts.clean_website``), None when
+    empty; CompanyError on ``website`` otherwise."""
+    try:
+        return contacts.clean_website(value)
+    except contacts.InvalidWebsite as refusal:
+        raise CompanyError({"website": refusal.message}) from None
+
+
 def clean_cap(value: Any) -> int | None:
     """The monthly contact cap: None (no cap) or an integer within CAP_RANGE."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -230,7 +250,7 @@ def validate_company(data: Mapping[str, Any]) -> dict[str, Any]:
     """The checked fields of a company (every error at once, as CompanyError).
 
     Keys read: name, siret, commune (required); naf, employees, address,
-    contact_email, newsletter_consent, do_not_solicit, max_contacts_per_month.
+    contact_email, phone, website, newsletter_consent, do_not_solicit, max_contacts_per_month.
     """
     errors: dict[str, str] = {}
     name = contacts.read_name(
@@ -257,8 +277,8 @@ def validate_company(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _clean_details(data: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
-    """The headcount, the address and the contact address of a company, checked (the
-    staff's new company and the owner's correction alike); each refusal added to
+    """The headcount, the address, the contact address, the phone and the website of a
+    company, checked (the staff's new company and the owner's correction alike); each refusal added to
     ``errors``, its value then None."""
     employees = None
     raw_employees = data.get("employees")
@@ -273,7 +293,15 @@ def _clean_details(data: Mapping[str, Any], errors: dict[str, str]) -> dict[str,
     if too := too_long("L'adresse", address, ADDRESS_MAX):
         errors["address"] = too
     contact_email = _collect(errors, clean_email, data.get("contact_email"))
-    return {"employees": employees, "address": address, "contact_email": contact_email}
+    phone = _collect(errors, clean_phone, data.get("phone"))
+    website = _collect(errors, clean_website, data.get("website"))
+    return {
+        "employees": employees,
+        "address": address,
+        "contact_email": contact_email,
+        "phone": phone,
+        "website": website,
+    }
 
 
 # --- the company's details, corrected by its owner or by the staff ------------------------
@@ -282,7 +310,7 @@ def _clean_details(data: Mapping[str, Any], errors: dict[str, str]) -> dict[str,
 # or their space's link: where the establishment is and how to reach it. Its name, SIRET
 # and NAF code are the registry's, checked by the staff; its contact preferences have
 # their own page (:func:`set_preferences`).
-DETAIL_FIELDS = ("address", "commune", "employees", "contact_email")
+DETAIL_FIELDS = ("address", "commune", "employees", "contact_email", "phone", "website")
 # What the staff correct from the company's record (``staff=True``): its name, SIRET and
 # NAF code as well (a typo at its creation, an establishment that moved and got a new
 # SIRET), in the order of their form.
@@ -1099,12 +1127,7 @@ def validate_contact(data: Mapping[str, Any]) -> dict[str, Any]:
     role = " ".join(str(data.get("role") or "").split()) or None
     if role and len(role) > 100:
         errors["role"] = "La fonction ne peut dépasser 100 caractères."
-    try:
-        phone = contacts.clean_phone(data.get("phone"))
-    except contacts.InvalidPhone:
-        phone = None
-        typed = " ".join(str(data.get("phone")).split())
-        errors["phone"] = f"Numéro de téléphone invalide : « {typed[:40]} »."
+    phone = _collect(errors, clean_phone, data.get("phone"))
     email = _collect(errors, clean_email, data.get("email"), "email")
     if errors:
         raise CompanyError(errors)

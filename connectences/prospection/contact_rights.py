@@ -34,6 +34,7 @@ from connectences.prospection.pressure import (
     COMPANY_DETAILS,
     COMPANY_PREFERENCES,
     ERASED_ADDRESS,
+    ERASED_PHONE,
 )
 
 EXPORT_FORMAT = "connectences/contact-entreprise-v1"
@@ -119,6 +120,11 @@ def export_contact(
             if contact.email and (company.contact_email or "").lower() == contact.email.lower()
             else None
         ),
+        "telephone_de_l_entreprise": (
+            company.phone
+            if contact.phone and phone_key(company.phone) == phone_key(contact.phone)
+            else None
+        ),
         "besoins_exprimes": [
             {
                 "intitule": need.title,
@@ -174,14 +180,18 @@ def export_contact(
     return document
 
 
-def _clear_from_company_history(session: Session, company_id: int, email: str) -> int:
-    """The erased ``email`` taken out of the company's history the audit log keeps: the
-    changes of its details (``companies.update_details``: its contact address before and
-    after, the address of the owner who said it) and of its contact preferences
-    (``companies.set_preferences``: the address of the owner who said them); it becomes
-    :data:`pressure.ERASED_ADDRESS`, the rest of each change stays. The number of
-    entries cleared."""
-    key = email.strip().lower()
+def _clear_from_company_history(
+    session: Session, company_id: int, email: str | None, phone: str | None = None
+) -> int:
+    """The erased ``email`` and ``phone`` taken out of the company's history the audit
+    log keeps: the changes of its details (``companies.update_details``: its contact
+    address and its phone number before and after, the address of the owner who said
+    it) and of its contact preferences (``companies.set_preferences``: the address of
+    the owner who said them); they become :data:`pressure.ERASED_ADDRESS` and
+    :data:`pressure.ERASED_PHONE`, the rest of each change stays. The number of entries
+    cleared."""
+    key = (email or "").strip().lower()
+    number = phone_key(phone)
     cleared = 0
     for entry in session.scalars(
         select(AuditLog).where(
@@ -194,9 +204,11 @@ def _clear_from_company_history(session: Session, company_id: int, email: str) -
         found = False
         for side in ("before", "after"):
             values = details.get(side) or {}
-            if (values.get("contact_email") or "").lower() == key:
+            if key and (values.get("contact_email") or "").lower() == key:
                 values["contact_email"], found = ERASED_ADDRESS, True
-        if (details.get("said_by_owner") or "").lower() == key:
+            if number and phone_key(values.get("phone")) == number:
+                values["phone"], found = ERASED_PHONE, True
+        if key and (details.get("said_by_owner") or "").lower() == key:
             details["said_by_owner"], found = ERASED_ADDRESS, True
         if found:
             entry.details = details
@@ -209,7 +221,8 @@ def erase_contact(
 ) -> dict[str, int]:
     """Erase the contact person on their request: their entry on the company's record,
     their details on the needs they posted (the needs stay, for the company), the
-    company's contact address when it is theirs, the mail kept for them, their event
+    company's contact address and phone number when they are theirs (in its history
+    too), the mail kept for them, their event
     registrations (a seat they held goes to the waiting list) and the call-back requests
     from their number. Returns what was erased; the audit entry names no detail of the
     person."""
@@ -221,6 +234,7 @@ def erase_contact(
         "needs_cleared": 0,
         "mail_deleted": 0,
         "company_address_cleared": 0,
+        "company_phone_cleared": 0,
         "diagnosis_links_cleared": 0,
         "registrations_deleted": 0,
         "callbacks_deleted": 0,
@@ -249,8 +263,14 @@ def erase_contact(
         if (company.contact_email or "").lower() == contact.email.lower():
             company.contact_email = None
             counts["company_address_cleared"] = 1
+    # The company's own number when it is the person's (a sole trader's mobile), as its
+    # address above.
+    if contact.phone and phone_key(company.phone) == phone_key(contact.phone):
+        company.phone = None
+        counts["company_phone_cleared"] = 1
+    if contact.email or contact.phone:
         counts["audit_addresses_cleared"] = _clear_from_company_history(
-            session, company.id, contact.email
+            session, company.id, contact.email, contact.phone
         )
     contact_id, company_id = contact.id, contact.company_id
     session.delete(contact)

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from connectences import config, territory, vocab
 from connectences.clock import local_date
+from connectences.contacts import phone_display
 from connectences.db_session import begin_writing
 from connectences.errors import DomainError
 from connectences.models import (
@@ -175,6 +176,9 @@ COMPANY_PREFERENCES = "company.preferences"
 # erased on request (``contact_rights.erase_contact``); the contact address of the
 # details' changes likewise.
 ERASED_ADDRESS = "(adresse effacée)"
+# What the company's phone number becomes in its history when it was the erased
+# contact person's (``contact_rights.erase_contact``).
+ERASED_PHONE = "(numéro effacé)"
 
 
 def said_by_company(owner: str) -> str:
@@ -224,6 +228,8 @@ _DETAIL_WORDS = {
     "commune": "commune",
     "employees": "salariés",
     "contact_email": "e-mail de l'entreprise",
+    "phone": "téléphone de l'entreprise",
+    "website": "site web",
 }
 
 
@@ -233,6 +239,8 @@ def _detail_value(field: str, value: Any) -> str:
     if field == "commune":
         commune = territory.get_commune(value)
         return commune.label if commune else str(value)
+    if field == "phone":
+        return phone_display(value)
     return f"« {value} »" if field in ("address", "name") else str(value)
 
 

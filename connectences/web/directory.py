@@ -63,6 +63,8 @@ COMPANY_FIELDS = (
     "employees",
     "address",
     "contact_email",
+    "phone",
+    "website",
     "newsletter_consent",
     "do_not_solicit",
     "max_contacts_per_month",

@@ -1,5 +1,5 @@
 """The page where a company owner corrects their company's details ("Coordonnées de
-l'entreprise"): its address, commune, headcount and contact address. The same for the
+l'entreprise"): its address, commune, headcount, contact address, phone and website. The same for the
 space opened by a signed link (``need_public``) and for the logged-in area
 (``companies``); the rule is ``prospection.companies.update_details``, checked with the
 staff's company form's validators. The staff's form of the company's record
@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from flask import request
 
 from connectences import territory
+from connectences.contacts import phone_display
 from connectences.extensions import db
 from connectences.models import Company
 from connectences.prospection.companies import (
@@ -32,6 +33,8 @@ DETAIL_LABELS = {
     "commune": "Commune",
     "employees": "Nombre de salariés",
     "contact_email": "E-mail de l'entreprise",
+    "phone": "Téléphone de l'entreprise",
+    "website": "Site web",
 }
 assert tuple(DETAIL_LABELS) == DETAIL_FIELDS  # noqa: S101 — import-time consistency check of constant tables
 
@@ -43,11 +46,12 @@ def typed_details(form: Mapping[str, str], *, staff: bool = False) -> dict[str, 
 
 
 def _stored(company: Company) -> dict[str, str]:
-    """The company's details as the form shows them."""
-    return {
+    """The company's details as the form shows them (its phone as people read it)."""
+    stored = {
         field: "" if getattr(company, field) is None else str(getattr(company, field))
         for field in DETAIL_FIELDS
     }
+    return {**stored, "phone": phone_display(company.phone, "")}
 
 
 def _changed_meanwhile(company: Company, fields: tuple[str, ...]) -> str:
