@@ -249,6 +249,14 @@ def test_seeding_links_accounts_and_visits_to_the_demo_records():
     joined = {c.created_at.date() for c in db.session.scalars(select(Candidate))}
     assert len(joined) > 50
 
+    # Some companies have their own switchboard and website, stored as the forms store them.
+    companies = db.session.scalars(select(Company)).all()
+    phones = [c.phone for c in companies if c.phone]
+    sites = [c.website for c in companies if c.website]
+    assert len(companies) > len(phones) >= 10 and len(companies) > len(sites) >= 5
+    assert all(len(p) == 10 and p.startswith("053649") for p in phones)
+    assert all(s.startswith("https://www.") and s.endswith(".example") for s in sites)
+
     again = seed_demo(db.session, today=TODAY)
     assert again.created_accounts == [] and again.created_visits == 0
     assert again.counts == summary.counts

@@ -12,7 +12,7 @@ from stdnum import luhn
 from connectences.demo.accounts import company_account
 from connectences.demo.common import DEMO_SEED, company_ref, load_csv, load_json, slug
 from connectences.models import Company, CompanyContact
-from connectences.prospection.companies import validate_contact
+from connectences.prospection.companies import clean_phone, clean_website, validate_contact
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,19 @@ def build_demo_contacts(document: dict, seed: int = DEMO_SEED) -> dict[str, dict
             "phone": f"06 39 98 {number // 100:02d} {number % 100:02d}",
             "email": f"{slug(first)}@{domain}" if rng.random() < 0.5 else None,
         }
+    # The company's own switchboard or shop (about two in three) and its website (about
+    # one in three), from their own draw so that the people above stay as they were.
+    # Numbers in the south-west range reserved for fiction (05 36 49 xx xx).
+    own = random.Random(seed * 7_919 + 5)  # noqa: S311 — synthetic data, never a secret
+    for company in document["companies"]:
+        number = own.randrange(10_000)
+        has_phone, has_site = own.random() < 0.65, own.random() < 0.35
+        people[company["ref"]]["company_phone"] = (
+            f"05 36 49 {number // 100:02d} {number % 100:02d}" if has_phone else None
+        )
+        people[company["ref"]]["website"] = (
+            f"www.{slug(company['name'])}.example" if has_site else None
+        )
     owner = company_account()
     if owner.org_ref in people:
         people[owner.org_ref].update(
@@ -106,13 +119,19 @@ def build_demo_contacts(document: dict, seed: int = DEMO_SEED) -> dict[str, dict
 
 
 def seed_contacts(session: Session, document: dict, seed: int) -> None:
-    """Give each demo company its address and the person to call, through the contact
-    checks of the directory; a company that already has a contact or an address keeps it."""
+    """Give each demo company its address, its own phone and website for some, and the
+    person to call, through the checks of the directory; a company that already has a
+    contact, an address, a phone or a website keeps it."""
     people = build_demo_contacts(document, seed)
     for company in session.scalars(select(Company).where(Company.ref.in_(list(people)))):
         person = people[company.ref]
         if company.address is None:
             company.address = person["address"]
+        if company.phone is None:
+            company.phone = clean_phone(person["company_phone"])
+        if company.website is None:
+            company.website = clean_website(person["website"])
         if not company.contacts:
-            company.contacts.append(CompanyContact(**validate_contact(person)))
+            fields = {key: person[key] for key in ("name", "role", "phone", "email")}
+            company.contacts.append(CompanyContact(**validate_contact(fields)))
     session.flush()
