@@ -1,7 +1,7 @@
 """A company's own phone number and website
 
 Revision ID: d2e4f6a8b0c1
-Revises: c7d9e1f3a5b8
+Revises: e2b4d6f8a0c1
 Create Date: 2026-12-07 14:40:00
 
 Phones lived only on the company's contact persons; the animateurs phoning or going
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d2e4f6a8b0c1"
-down_revision = "c7d9e1f3a5b8"
+down_revision = "e2b4d6f8a0c1"
 branch_labels = None
 depends_on = None
 
