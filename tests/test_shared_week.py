@@ -17,7 +17,7 @@ from connectences.exchange import export_document, validate
 from connectences.extensions import db
 from connectences.matching import week
 from connectences.matching.complete_week import fitting_needs, people_with_free_time
-from connectences.matching.data import candidate_from_model
+from connectences.matching.data import candidate_from_model, need_from_model
 from connectences.matching.matches import match_need
 from connectences.models import (
     Candidate,
@@ -1656,6 +1656,76 @@ def test_the_need_page_says_why_work_taking_the_need_s_day_today_leaves_it_free(
     page = page_text(client.get("/animateur/besoins/tuesday"))
     ranked = page[page.index("Candidats proposés") : page.index("Compléter la semaine")]
     assert why in ranked[ranked.index("Inès Marchal") : ranked.index("Détail du score d'Inès")]
+
+
+def _ines_said(client, need_ref: str) -> dict[str, str]:
+    """What the animateur reads of Inès for the need: her line in the need's list, the
+    score's detail under it, and the « Pourquoi pas ce candidat ? » page's hard
+    constraints and score."""
+    page = page_text(client.get(f"/animateur/besoins/{need_ref}"))
+    ranked = page[page.index("Candidats proposés") : page.index("Compléter la semaine")]
+    start = ranked.index("Inès Marchal")
+    detail = ranked.index("Détail du score d'Inès", start)
+    why_not = page_text(client.get(f"/animateur/besoins/{need_ref}/pourquoi-pas?candidat=ines"))
+    score = why_not.index("Score :")
+    return {
+        "line": ranked[start:detail],
+        "detail": ranked[detail : ranked.index("Total", detail)],
+        "constraints": why_not[why_not.index("Contraintes obligatoires") : score],
+        "score": why_not[score:],
+    }
+
+
+def test_the_score_and_why_not_say_the_week_as_the_need_s_list_says_it(client, auth, world):
+    """The need's list says that Inès's placement, taking Tuesday today, ends before
+    « Saisie du mardi » starts; the score's detail under it and « Pourquoi pas ce
+    candidat ? » read her week on the start alone (week_sentence): the first said
+    nothing of that work, the second her Monday only, and « Pourquoi pas » called her
+    free for 24 h without a word of the Tuesday the animateur sees taken today."""
+    _place(world, contract="cdd", start_date=local_today(), end_date=date(2027, 2, 28))
+    _hold(Commitment(hours_per_week=2, days=["mon"], label="Mairie"))
+    ending = (
+        "Son travail de 8 h le mardi (Boulangerie du Port, GE Bassin Emploi) se termine le "
+        "28/02/2027, avant le début du besoin (01/03/2027)."
+    )
+    why = f"Déjà 2 h le lundi (Mairie) : reste 22 h, libre mardi et jeudi. {ending}"
+    ines = candidate_from_model(by_ref(Candidate, "ines"))
+    need = need_from_model(by_ref(Need, "tuesday"))
+    assert week.start_sentence(ines, need) == why
+    auth.login("animateur")
+    said = _ines_said(client, "tuesday")
+    for where, text in said.items():
+        assert why in text, where
+    # Her work all over by the start but the placement's, the sentence is that work's
+    # alone, everywhere, before what she may take.
+    ines = by_ref(Candidate, "ines")
+    ines.commitments.pop()
+    ines.updated_at = utcnow()
+    db.session.commit()
+    said = _ines_said(client, "tuesday")
+    for where, text in said.items():
+        assert ending in text, where
+        assert "Déjà" not in text, where
+    assert f"{ending} 4 h par semaine, moins que souhaité (10 à 24 h souhaitées)" in said["score"]
+    assert f"{ending} Le candidat peut travailler jusqu'à 24 h" in said["constraints"]
+
+
+def test_work_ending_after_the_need_s_start_is_said_as_the_list_says_it(client, auth, world):
+    """Inès's 8 h on Tuesday end two weeks after « Comptabilité fournisseurs » starts:
+    her week at its start holds them; the list, the score's detail and « Pourquoi pas »
+    say that week in the same words, and no end before the start."""
+    _place(world, contract="cdd", start_date=local_today(), end_date=date(2027, 3, 14))
+    why = "Déjà 8 h le mardi (Boulangerie du Port, GE Bassin Emploi) : reste 16 h, libre lundi et jeudi."
+    assert (
+        week.start_sentence(
+            candidate_from_model(by_ref(Candidate, "ines")), need_from_model(by_ref(Need, "fits"))
+        )
+        == why
+    )
+    auth.login("animateur")
+    for where, text in _ines_said(client, "fits").items():
+        assert why in text, where
+        assert "se termine" not in text, where
 
 
 def test_the_need_page_never_offers_a_need_s_free_time_to_the_person_working_on_it(

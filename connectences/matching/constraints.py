@@ -169,12 +169,15 @@ def hard_constraint_checks(
             )
         )
 
-    sentence = week.week_sentence(cand, need.start)
+    # The person's week as the need's lines say it (``week.start_sentence``): the week at
+    # its start, and the work taking its time today that ends before it.
+    sentence = week.start_sentence(cand, need) if cand.commitments else None
+    holds_work = bool(week.running(cand.commitments, need.start))
     free = week.free_days(cand, need.start)
     common = need.days & free
     if common:
         checks.append(ConstraintCheck("days", True, f"Jours en commun : {_days(common)}."))
-    elif sentence:
+    elif holds_work:
         checks.append(
             ConstraintCheck(
                 "days",
@@ -194,15 +197,17 @@ def hard_constraint_checks(
 
     asked = hours_plain(need.hours_per_week)
     if week.hours_fit(need.hours_per_week, week.free_hours(cand, need.start)):
-        if sentence:
+        if holds_work:
             text = f"{sentence} Le besoin demande {asked}."
         else:
             text = (
                 f"Le candidat peut travailler jusqu'à {hours_plain(cand.hours_max)} par semaine, "
                 f"le besoin en demande {asked}."
             )
+            # Work over by the start, taking some of the need's time today: said first.
+            text = f"{sentence} {text}" if sentence else text
         checks.append(ConstraintCheck("hours", True, text))
-    elif sentence:
+    elif holds_work:
         checks.append(
             ConstraintCheck(
                 "hours",

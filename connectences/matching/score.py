@@ -556,8 +556,11 @@ def _hours_number(value: float) -> str:
 def hours_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
     """Points and sentence for the weekly hours, against what the person still wants."""
     h = need.hours_per_week
-    sentence = week.week_sentence(cand, need.start) if cand.commitments else None
-    if sentence is None:
+    # The person's week as the need's lines say it (``week.start_sentence``: the week at
+    # its start, and the work taking its time today that ends before it), said first,
+    # as the hard constraints' hours check says it: the same words on every page.
+    said = week.start_sentence(cand, need) if cand.commitments else None
+    if not (cand.commitments and week.running(cand.commitments, need.start)):
         hmin, hmax = cand.hours_min, cand.hours_max
         wish = f"{_hours_number(hmin)} à {hours_plain(hmax)} souhaitées"
     else:
@@ -566,20 +569,21 @@ def hours_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
         # The work held may already reach the least they wished: "0 à 16 h" reads as
         # wishing nothing, "jusqu'à 16 h" says what is left.
         span = f"{_hours_number(hmin)} à " if hmin > 0 else "jusqu'à "
-        wish = f"{sentence[:-1]} ; {span}{hours_plain(hmax)} encore souhaitées"
+        wish = f"{span}{hours_plain(hmax)} encore souhaitées"
+    prefix = f"{said} " if said else ""
     # Float error aside (``week.hours_fit``), as the hard constraint and the index.
     if week.hours_fit(hmin, h) and week.hours_fit(h, hmax):
-        return WEIGHTS[
-            "hours"
-        ], f"{hours_plain(h)} par semaine, dans ce que souhaite le candidat ({wish})."
+        return WEIGHTS["hours"], (
+            f"{prefix}{hours_plain(h)} par semaine, dans ce que souhaite le candidat ({wish})."
+        )
     if not week.hours_fit(hmin, h):
         points = round_half_up(WEIGHTS["hours"] / 2 + WEIGHTS["hours"] / 2 * h / hmin)
         return (
             points,
-            f"{hours_plain(h)} par semaine, moins que souhaité ({wish}) : "
+            f"{prefix}{hours_plain(h)} par semaine, moins que souhaité ({wish}) : "
             "à compléter par un autre temps partagé.",
         )
-    return 0, f"{hours_plain(h)} par semaine, plus que souhaité ({wish})."
+    return 0, f"{prefix}{hours_plain(h)} par semaine, plus que souhaité ({wish})."
 
 
 def days_points(need: NeedData, cand: CandidateData) -> tuple[int, str]:
@@ -723,7 +727,7 @@ def rank_candidates(
 def _failed_text(failed: list[ConstraintCheck], need: NeedData, cand: CandidateData) -> str:
     """The failed checks' texts joined, the person's week said once: the days and the
     hours checks each say it (each is read alone too)."""
-    held = week.week_sentence(cand, need.start)
+    held = week.start_sentence(cand, need) if cand.commitments else None
     texts: list[str] = []
     for check in failed:
         text = check.text
