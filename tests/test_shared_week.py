@@ -565,6 +565,22 @@ def _split_confirmation(placed, fits) -> str:
     )
 
 
+def test_the_bundle_placement_form_adds_up_its_hours_as_they_are_typed(client, auth, world):
+    """A bundle's placement form loads placement-total.js, whose total (hidden until it
+    runs: without it, the help's « Proposées » is the total) reads the rule's range of
+    each company's hours; a single need's form, one hours field, has no total to add."""
+    auth.login("operator", org_ref="ge-a")
+    single = client.get(f"/operateur/propositions/{world['lead']}").get_data(as_text=True)
+    assert 'id="heures"' in single and "placement-total" not in single
+    lead_id = _bundle_lead(world)
+    page = client.get(f"/operateur/propositions/{lead_id}").get_data(as_text=True)
+    assert "js/placement-total.js" in page
+    total = re.search(r"<p class=\"placement-total\"[^>]*>", page).group(0)
+    assert 'aria-live="polite"' in total and " hidden" in total
+    least, most = flow.PLACEMENT_HOURS_RANGE
+    assert f'data-heures-min="{least}"' in total and f'data-heures-max="{most}"' in total
+
+
 def test_the_bundle_placement_form_proposes_each_company_s_hours_and_confirms_others(
     client, auth, world
 ):

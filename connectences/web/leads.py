@@ -224,6 +224,8 @@ def _render_show(
         in_play=in_play,
         live=LEAD_LIVE,
         total_hours=flow.needs_hours(in_play),
+        # Each company's hours the placement form's running total accepts (the rule's).
+        share_hours=flow.PLACEMENT_HOURS_RANGE,
         job_week=flow.job_week(in_play) if lead.is_bundle and in_play else None,
         pending=pending,
         sent=sent,

@@ -91,6 +91,10 @@ NOT_A_CANDIDATE = "Cette personne ne fait pas partie des candidats proposés."
 CHOOSE_NEEDS = "Choisissez au moins une entreprise."
 NOT_IN_LEAD = "Un des besoins choisis ne fait pas partie de cette proposition."
 PLACEMENT_HOURS = "Indiquez le nombre d'heures par semaine, entre 1 et 48 (par exemple 8 ou 8,5)."
+PLACEMENT_HOURS_RANGE = (1.0, week.MAX_WEEK_HOURS)
+"""Weekly hours a placement, or one company's share of a bundle, may take: 1 at least,
+the legal week at most (``placement_hours_problem``; the lead page's running total of a
+bundle's shares reads them too)."""
 # Contracts whose commitment ends: from the needs' duration (a mission lasts under a month).
 FIXED_TERM = ("cdd", "saisonnier", "mission")
 MISSION_MONTHS = 1
@@ -875,7 +879,8 @@ def placement_hours_problem(hours: float | None) -> str | None:
     """Why ``hours`` cannot be a placement's weekly hours, or one company's of a bundle
     (``PLACEMENT_HOURS``: 1 to 48); None when they can."""
     # Written so that NaN (a float the form may parse) is refused too.
-    if hours is None or not 1 <= hours <= week.MAX_WEEK_HOURS:
+    least, most = PLACEMENT_HOURS_RANGE
+    if hours is None or not least <= hours <= most:
         return PLACEMENT_HOURS
     return None
 
