@@ -133,6 +133,18 @@ class SearchFilters:
         }
         return {k: v for k, v in params.items() if v}
 
+    def typed_values(self, args: Mapping[str, str]) -> dict[str, str]:
+        """The search form's typed fields as it shows them: each value applied, and each
+        one typed but left out (refused, or a radius without its commune) as typed, so
+        that the message above speaks of something the animateur can still see and
+        correct (« Rayon : saisissez un nombre. » beside an emptied field said of what?)."""
+        applied = self.as_args()
+        values = {}
+        for name in TYPED_FIELDS:
+            typed = text_arg(args, name, MAX_TEXT)
+            values[name] = str(applied.get(name, "")) or typed
+        return values
+
     def as_dict(self) -> dict:
         """The filters actually set, JSON-ready (for the audit log)."""
         out = {}
@@ -149,6 +161,8 @@ class SearchFilters:
 
 
 MAX_TEXT = 200
+# The search form's fields typed by hand (``SearchFilters.typed_values``).
+TYPED_FIELDS = ("rome", "rayon", "heures_min", "heures_max", "disponible_le", "source")
 
 # Suggested in the search's « Source » filter: what the platform's forms store (an
 # interchange document may bring other words, which the filter finds as typed).

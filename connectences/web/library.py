@@ -191,6 +191,7 @@ def index():
         back=back,
         distance_km=territory.distance_km,
         filters=filters,
+        typed=filters.typed_values(request.args),
         params=params,
         link_params=link_params,
         errors=errors,

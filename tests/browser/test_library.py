@@ -5,6 +5,7 @@ critical violation)."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.support import DESKTOP, PHONE, audit, describe, open_as, screenshot
 
@@ -81,3 +82,32 @@ def test_after_an_erasure_the_keyboard_lands_on_its_message(page, live_server):
     )
     assert "La personne a été effacée de la CVthèque" in focused, focused
     screenshot(page, "cvtheque-effacement-1280")
+
+
+def test_a_radius_or_hours_left_out_of_the_search_stay_in_their_fields(page, live_server):
+    """A radius, or hours, the search refused came back as empty fields beside their
+    message (« Rayon : saisissez un nombre. », « le minimum dépasse le maximum »): the
+    animateur, on a phone, no longer saw what to correct. They stay as typed; so does a
+    radius sent without its commune."""
+    open_as(page, live_server, "animateur", PHONE, "/animateur/cvtheque")
+    page.get_by_label("Autour de").select_option(label="Biganos (33380)")
+    page.get_by_label("Rayon (km)").fill("vingt")
+    page.locator("details.more-filters summary").click()
+    page.get_by_label("Heures libres par semaine : de").fill("30")
+    page.get_by_label("à", exact=True).fill("10")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Rechercher").click()
+    summary = page.locator("#erreurs")
+    expect(summary).to_contain_text("Rayon : saisissez un nombre.")
+    expect(summary).to_contain_text("le minimum dépasse le maximum")
+    expect(page.get_by_label("Rayon (km)")).to_have_value("vingt")
+    expect(page.get_by_label("Heures libres par semaine : de")).to_have_value("30")
+    expect(page.get_by_label("à", exact=True)).to_have_value("10")
+    screenshot(page, "cvtheque-valeurs-refusees-390")
+
+    page.get_by_label("Autour de").select_option("")
+    page.get_by_label("Rayon (km)").fill("15")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Rechercher").click()
+    expect(page.locator("#erreurs")).to_contain_text("choisissez aussi la commune")
+    expect(page.get_by_label("Rayon (km)")).to_have_value("15")
