@@ -108,9 +108,36 @@ def test_page_lists_the_bundle_with_needs_hours_days_and_candidates(client, anim
     assert "mardi, jeudi" in html
     assert "Camille Partagée" in html  # fits the whole 21 h job
     assert "Sacha Court" not in html  # at most 10 h a week
+    # Neither need is qualified: no operator to choose yet, each need to qualify linked.
+    assert 'name="operateur"' not in html
+    assert "Ce poste ne pourra être proposé qu'une fois ces besoins qualifiés" in html
+    assert 'href="/animateur/besoins/n1/qualifier"' in html
+    assert 'href="/animateur/besoins/n2/qualifier"' in html
+    assert (
+        "1 personne de la CVthèque convient à l'ensemble du poste : Camille Partagée."
+        in page_text_of(html)
+    )
+    qualify("n1", "n2")
+    html = client.get(URL).get_data(as_text=True)
+    assert "qualifié" not in html.split("Transformer en proposition", 1)[1].split("<form", 1)[0]
     # Groupements d'employeurs are offered first.
     assert html.index("GE Bassin —") < html.index("GEIQ Bassin —")
-    assert "À qualifier avant de proposer ce poste" in html
+    assert "Camille Partagée" in html.split('name="operateur"', 1)[0].rsplit("<form", 1)[1]
+
+
+def test_a_bundle_with_one_need_to_qualify_sends_there_not_to_a_form_refused_on_sending(
+    client, animateur
+):
+    """The bundle's proposal form was offered while one of its needs was still new: the
+    animateur chose an operator, wrote a message, sent, and was told the need had to be
+    qualified first. The box now names that need, linked to its qualification."""
+    qualify("n1")
+    html = html_of(client.get(URL))
+    box = html.split('<details class="propose-box">', 1)[1].split("</details>", 1)[0]
+    assert "<form" not in box and 'name="operateur"' not in box
+    assert "Ce poste ne pourra être proposé qu'une fois ce besoin qualifié" in box
+    assert 'href="/animateur/besoins/n2/qualifier">Qualifier « Comptabilité garage »</a>' in box
+    assert "/animateur/besoins/n1/qualifier" not in box
 
 
 def test_pooling_reads_the_people_from_the_matcher_index_not_one_object_each(data):
@@ -582,6 +609,11 @@ def test_a_bundle_offers_its_first_people_and_counts_the_others(client, animateu
         )
     )
     assert open_need_bundles().bundles[0].candidates == ("ok", "ok2")
+    # Needs still to qualify: the people named, the others counted, nothing to tick yet.
+    page = page_text(client.get(URL))
+    assert "2 personnes de la CVthèque conviennent à l'ensemble du poste : " in page
+    assert "Camille Partagée et 1 autre." in page and "Dominique Partagée" not in page
+    qualify("n1", "n2")
     html = client.get(URL).get_data(as_text=True)
     assert html.count('name="candidats"') == 1 and "Camille Partagée" in html
     assert "Dominique Partagée" not in html
