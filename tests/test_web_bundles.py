@@ -389,7 +389,12 @@ def test_a_bundle_that_is_gone_changes_nothing(client, animateur, form, message)
 @pytest.mark.parametrize(
     "form,field,message",
     [
-        ({"operateur": ""}, "poste-1-operateur", "Choisissez l&#39;opérateur"),
+        # The post, not « le besoin »: a bundle holds several.
+        (
+            {"operateur": ""},
+            "poste-1-operateur",
+            "Choisissez l&#39;opérateur à qui proposer le poste.",
+        ),
         ({"operateur": "999"}, "poste-1-operateur", "Cet opérateur n&#39;existe pas"),
         ({"operateur": "ge", "candidats": ["x"]}, "poste-1-candidats", "Candidat inconnu"),
         (

@@ -123,10 +123,12 @@ def active_partners(session) -> list[Partner]:
     return list(session.scalars(_ACTIVE_PARTNERS))
 
 
-def _operator(session, ref: str | None) -> Operator:
+def _operator(session, ref: str | None, what: str = "le besoin") -> Operator:
+    """The active operator ``ref`` chosen to receive ``what`` (« le besoin », « le poste »:
+    a bundle's form asked for the operator « à qui proposer le besoin »)."""
     ref = (ref or "").strip()
     if not ref:
-        why = "Choisissez l'opérateur à qui proposer le besoin."
+        why = f"Choisissez l'opérateur à qui proposer {what}."
         raise TransitionError(why, errors={"operator": why})
     operator = session.scalar(select(Operator).where(Operator.ref == ref))
     if operator is None or not operator.active:
@@ -545,7 +547,7 @@ def propose_bundle(
             "Ce poste en temps partagé n'existe plus (un des besoins a changé). "
             "Rien n'a été envoyé ; vérifiez la liste ci-dessous."
         )
-    operator = _operator(session, operator_ref)
+    operator = _operator(session, operator_ref, "le poste")
     candidates = chosen_candidates(session, candidate_refs)
     needs = list(
         session.scalars(
