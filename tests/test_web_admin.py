@@ -479,3 +479,27 @@ def test_an_invitation_with_no_address_and_no_role_tells_both_at_once(client, au
     assert "adresse e-mail valide" in error_of(response, "email")
     assert "Choisissez un rôle" in error_of(response, "role")
     assert db.session.scalar(select(User.id).where(User.email == "pas-une-adresse")) is None
+
+
+@pytest.mark.parametrize(
+    "role,org_ref,message",
+    [
+        ("operator", "ge-inconnu", "Aucun opérateur n'a la référence « ge-inconnu »"),
+        ("territoire", "123", "n'est pas un SIREN"),
+        ("admin", "ge-bassin", "n'est rattaché à aucune organisation"),
+    ],
+)
+def test_an_invitation_tells_a_wrong_address_and_a_wrong_organisation_at_once(
+    client, auth, role, org_ref, message
+):
+    """The organisation was checked only once the address was right: a second send."""
+    auth.login("admin")
+    users = db.session.scalar(select(func.count()).select_from(User))
+    response = client.post(
+        "/admin/invitations", data={"email": "pas-une-adresse", "role": role, "org_ref": org_ref}
+    )
+    assert response.status_code == 422
+    assert "adresse e-mail valide" in error_of(response, "email")
+    assert message in error_of(response, "org_ref")
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(User)) == users

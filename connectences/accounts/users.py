@@ -209,6 +209,22 @@ def attach_organisation(session: Session, user: User, role: str, org_ref: str | 
             user.candidate_id = candidate.id
 
 
+def organisation_problem(session: Session, role: str, org_ref: str | None) -> str | None:
+    """What :func:`attach_organisation` would refuse of ``org_ref`` for an account of
+    ``role`` (French), or None (also for a role not in the list), changing nothing: the
+    invitation form says it with its other fields' errors, not on the next send."""
+    if role not in ROLES:
+        return None
+    try:
+        # A transient account: User's links to organisations have no backref, so nothing
+        # of it reaches the session.
+        with session.no_autoflush:
+            attach_organisation(session, User(), role, org_ref)
+    except AccountError as refusal:
+        return refusal.message
+    return None
+
+
 def create_user(
     session: Session,
     email: str,

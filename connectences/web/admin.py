@@ -139,6 +139,12 @@ def requeue_mail():
 def invite():
     form = InviteForm()
     if not form.validate_on_submit():
+        # An organisation that is none is said with the address's error, not on the
+        # next send once the address is right.
+        if not form.org_ref.errors and (
+            problem := accounts.organisation_problem(db.session, form.role.data, form.org_ref.data)
+        ):
+            form.org_ref.errors = [*form.org_ref.errors, problem]
         return _render_index(form, 422)
     try:
         token = accounts.invite(
