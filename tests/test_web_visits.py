@@ -542,6 +542,15 @@ def test_reschedule_and_close_a_follow_up(client, auth):
     assert f'value="{yesterday}"' in html_of(response)
     db.session.expire_all()
     assert db.session.get(Visit, visit.id).follow_up_on == later
+    # Years away: said as something to check, as on the visit form.
+    far = (TODAY + timedelta(days=3 * 365)).isoformat()
+    response = client.post(
+        f"/animateur/relances/{visit.id}", data={"action": "reporter", "follow_up_on": far}
+    )
+    assert response.status_code == 422
+    assert "à plus de deux ans : vérifiez l'année." in error_of(response, f"date-{visit.id}")
+    db.session.expire_all()
+    assert db.session.get(Visit, visit.id).follow_up_on == later
     client.post(f"/animateur/relances/{visit.id}", data={"action": "clore"})
     db.session.expire_all()
     assert db.session.get(Visit, visit.id).follow_up_closed_at is not None

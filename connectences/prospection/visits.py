@@ -43,6 +43,10 @@ NOTES_MAX = 4000
 # ones are likely a typo in the year), and how far ahead a follow-up may be planned.
 MAX_PAST_DAYS = 366
 MAX_FOLLOW_UP_DAYS = 2 * 366
+# One sentence for a follow-up past MAX_FOLLOW_UP_DAYS, typed on the visit or moved on
+# « Mes relances » (there it said only « prévue à plus de deux ans », which reads as a
+# confirmation of what was asked rather than as what to correct).
+TOO_FAR_FOLLOW_UP = "La relance est prévue à plus de deux ans : vérifiez l'année."
 
 
 class VisitError(DomainError):
@@ -161,7 +165,7 @@ def validate_visit(data: VisitInput, *, today: date) -> VisitInput:
         elif data.visited_on and data.follow_up_on < data.visited_on:
             errors["follow_up_on"] = "La relance ne peut pas précéder le contact."
         elif data.follow_up_on > today + timedelta(days=MAX_FOLLOW_UP_DAYS):
-            errors["follow_up_on"] = "La relance est prévue à plus de deux ans : vérifiez l'année."
+            errors["follow_up_on"] = TOO_FAR_FOLLOW_UP
     if (
         data.outcome == "ne_plus_solliciter"
         and data.follow_up_on is not None
@@ -400,7 +404,7 @@ def reschedule_follow_up(
     if day < today:
         raise VisitError({"follow_up_on": "La nouvelle date ne peut pas être déjà passée."})
     if day > today + timedelta(days=MAX_FOLLOW_UP_DAYS):
-        raise VisitError({"follow_up_on": "La relance est prévue à plus de deux ans."})
+        raise VisitError({"follow_up_on": TOO_FAR_FOLLOW_UP})
     before = visit.follow_up_on
     visit.follow_up_on = day
     audit(
