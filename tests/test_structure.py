@@ -676,3 +676,27 @@ def test_the_guards_catch_what_they_look_for(tmp_path):
     assert import_cycles(module_imports(root)) == [
         ["connectences.jobs.tasks", "connectences.workflows.leads", "connectences.jobs.tasks"]
     ]
+
+
+def test_the_repository_tracks_no_link_and_no_environment():
+    """A link committed by mistake (a worktree's ``.venv`` pointing at another checkout)
+    replaces, in every clone, the directory the set-up builds by a link it cannot use.
+    Read from git's index; skipped where the tree is not a git checkout."""
+    import shutil
+    import subprocess
+
+    root = PACKAGE.parent
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    # git's own fixed command line, no user input.
+    command = ["git", "ls-files", "-s"]  # noqa: S607
+    listed = subprocess.run(  # noqa: S603
+        command, cwd=root, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    links = [line.split("\t", 1)[1] for line in listed if line.startswith("120000 ")]
+    environments = [
+        line.split("\t", 1)[1]
+        for line in listed
+        if line.split("\t", 1)[1].split("/", 1)[0] in {".venv", "node_modules"}
+    ]
+    assert links == [] and environments == []
