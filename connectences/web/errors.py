@@ -18,10 +18,12 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from gunicorn.http.errors import ParseException
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from connectences.extensions import db, login_manager
+from connectences.gunicorn_refusals import refusal_status
 from connectences.web import held
 from connectences.web.access import is_public_endpoint, wants_json
 from connectences.web.problems import problem
@@ -197,6 +199,17 @@ def register_errors(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         return render_error(error.code)
+
+    @app.errorhandler(ParseException)
+    def _unreadable_body(error: ParseException):
+        # gunicorn reads a request's body as the application asks for it (the form, the
+        # CSRF check): a body it cannot read (a broken chunked encoding, trailers too
+        # large) is the client's fault, answered with the status gunicorn gives it
+        # before the application starts (``gunicorn_refusals``), not an application's 500.
+        status = refusal_status(error)
+        if status is None:
+            raise error
+        return render_error(status)
 
     @app.errorhandler(ChangedMeanwhile)
     def _changed_meanwhile(error: ChangedMeanwhile):
