@@ -281,6 +281,9 @@ def submit_public_need(
     company = create_provisional(
         session, company_values["siret"], company_values["company_commune"]
     )
+    by_login = confirmed_by_login(author, owner["owner_email"])
+    if by_login and is_provisional(company):
+        _lock_before_naming(session, company)
     need = Need(
         ref=new_ref(session),
         company_id=company.id,
@@ -298,9 +301,31 @@ def submit_public_need(
     apply_values(need, need_values)
     session.add(need)
     session.flush()
-    if confirmed_by_login(author, need.owner_email):
+    if by_login:
         confirm_need(session, need, need.owner_email, by_login=True, company_values=company_values)
     return need
+
+
+def _lock_before_naming(session, company: Company) -> None:
+    """PostgreSQL: lock the row of the provisional ``company`` that a need confirmed in
+    the same transaction (a logged-in owner's) will name, before the need is inserted;
+    the company is read again. Nothing on SQLite (one writer at a time).
+
+    Naming it changes its ``ref``, under a unique index: the UPDATE takes FOR UPDATE,
+    which waits for every transaction holding the key-share lock of a need inserted for
+    the company meanwhile (its foreign key). Such a transaction then waits for this one's
+    own locks: the generation row its need's flush bumped (``changes``), held since this
+    one's need was inserted. A deadlock (two owners, or an owner and anyone else, sending
+    a need for the same provisional company at once), unless this lock is taken first: a
+    need for the company waits for it before holding anything this transaction needs.
+    A company gone meanwhile (attached or deleted by the staff) is found so by the
+    insert of the need (IntegrityError; the caller sends the need again)."""
+    session.scalars(
+        select(Company)
+        .where(Company.id == company.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
 
 
 def confirmed_by_login(author, email: str | None) -> bool:
