@@ -5,11 +5,13 @@ confirm_need``, by login): the first confirmation names a provisional company an
 its author the company's contact; the second finds it named, its author unknown to it,
 and enters the queue flagged for an animateur (``owner_unattached``). Neither owner's
 account is linked to the company: the staff do that. The races run on SQLite and, with
-TEST_DATABASE_URL, on PostgreSQL, where the two confirmations of a provisional company
-once deadlocked: each request's need held a key-share lock on the company (its foreign
+TEST_DATABASE_URL, on PostgreSQL, where the confirmations of a provisional company once
+deadlocked: the other request's need held a key-share lock on the company (its foreign
 key), one request's confirmation locked the company and renamed it (its ``ref``, under a
-unique index, needs the stronger lock), waiting for the other's key-share lock, which
-was itself waiting for that confirmation's lock.
+unique index, needs the stronger lock), waiting for the other's key-share lock, while
+the other request waited for a lock of the confirming one (the generation row that
+one's need's flush had bumped, ``changes``). The confirmation by a mail's link of a provisional company's first
+need, meeting another need for the company, deadlocked the same way.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import time
 import pytest
 from sqlalchemy import func, select, text
 
+from connectences import changes
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
 from connectences.models import Company, Need, OutboxMessage
@@ -29,8 +32,10 @@ from connectences.needs import register
 from connectences.prospection.companies import is_provisional
 from connectences.web.need_public import SUBMISSION_FIELD
 from tests import factories as f
+from tests.helpers import mails_to
 
 TOKEN = re.compile(r'name="submission_token" value="([A-Za-z0-9_-]+)"')
+CONFIRM_LINK = re.compile(r"http://localhost(/exprimer-un-besoin/confirmer/[^\s<\"]+)")
 SIRET = f.make_siret(9191)
 
 
@@ -53,20 +58,24 @@ def _form(browser, user, name: str) -> dict:
     )
 
 
-def _wait_for_a_blocked_request(seconds: float = 10) -> None:
-    """PostgreSQL: until a transaction waits for a lock (another's), at most ``seconds``."""
+def _wait_for_a_blocked_request(other_done: threading.Event, seconds: float = 10) -> None:
+    """PostgreSQL: until a transaction waits for a lock (another's), or the other request
+    is over (it wrote first and never waited), at most ``seconds``."""
     deadline = time.monotonic() + seconds
     with db.engine.connect() as connection:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not other_done.is_set():
             waiting = connection.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
             connection.rollback()
             if waiting:
                 return
             time.sleep(0.05)
-    raise AssertionError("no request waited on a lock")
+    if not other_done.is_set():
+        raise AssertionError("no request waited on a lock")
 
 
-def _send_at_once(browsers, forms) -> list[object]:
+def _send_at_once(browsers, forms, done: threading.Event) -> list[object]:
+    """Post each form from its browser, in two threads at once; their answers (status
+    and redirection, or the error raised). ``done`` is set once either is answered."""
     answers: list[object] = [None, None]
 
     def send(number):
@@ -75,6 +84,8 @@ def _send_at_once(browsers, forms) -> list[object]:
             answers[number] = (response.status_code, response.location)
         except Exception as error:  # noqa: BLE001 — reported by the caller's assertion
             answers[number] = repr(error)
+        finally:
+            done.set()
 
     threads = [threading.Thread(target=send, args=(n,)) for n in range(2)]
     for thread in threads:
@@ -91,12 +102,12 @@ def _anonymous_need(browser) -> None:
     assert browser.post("/exprimer-un-besoin", data=form).status_code == 302
 
 
-def _line_up(monkeypatch) -> None:
+def _line_up(monkeypatch) -> threading.Event:
     """Two requests lined up: both pass every check (nothing of theirs stored yet)
     before either writes; on PostgreSQL, the first to confirm a need by login does so
     once the other waits on a lock, having stored what it could (its need, for a known
-    company) by then."""
-    lined_up = threading.Barrier(2, timeout=30)
+    company) by then, or is over (it wrote first). The event to set once one is over."""
+    lined_up, done = threading.Barrier(2, timeout=30), threading.Event()
     real_submit = register.submit_public_need
 
     def both_checked(*args, **kwargs):
@@ -110,10 +121,11 @@ def _line_up(monkeypatch) -> None:
 
         def once_the_other_waits(*args, **kwargs):
             if first.acquire(blocking=False):
-                _wait_for_a_blocked_request()
+                _wait_for_a_blocked_request(done)
             return real_confirm(*args, **kwargs)
 
         monkeypatch.setattr(register, "confirm_need", once_the_other_waits)
+    return done
 
 
 @pytest.mark.parametrize("company", ["new", "provisional"])
@@ -129,8 +141,8 @@ def test_two_owners_sending_for_the_same_siret_at_once(app, auth, monkeypatch, c
     browsers = [browser for browser, _ in owners]
     users = [user for _, user in owners]
     forms = [_form(browser, user, name) for (browser, user), name in zip(owners, ("Alpha", "Beta"))]
-    _line_up(monkeypatch)
-    answers = _send_at_once(browsers, forms)
+    done = _line_up(monkeypatch)
+    answers = _send_at_once(browsers, forms, done)
 
     assert answers == [(302, "/entreprise")] * 2  # each owner's area, the need in it
     db.session.expire_all()
@@ -180,9 +192,9 @@ def test_an_owner_and_an_anonymous_author_sending_for_a_provisional_company_at_o
             **{SUBMISSION_FIELD: TOKEN.search(page).group(1)},
         )
     )
-    _line_up(monkeypatch)
+    done = _line_up(monkeypatch)
 
-    answers = _send_at_once([owner_browser, anonymous], forms)
+    answers = _send_at_once([owner_browser, anonymous], forms, done)
 
     assert answers == [(302, "/entreprise"), (302, "/exprimer-un-besoin/envoye")]
     db.session.expire_all()
@@ -198,3 +210,71 @@ def test_an_owner_and_an_anonymous_author_sending_for_a_provisional_company_at_o
         select(OutboxMessage.to).where(OutboxMessage.kind == MailKind.NEED_CONFIRM)
     ).all()
     assert "voisin@exemple.fr" in mails and owner.email not in mails
+
+
+def test_a_confirmation_by_link_and_another_need_for_the_company_at_once(app, monkeypatch):
+    """The author of the need that created a provisional company confirms it with their
+    mail's link (which names the company) while someone else sends a need for it. On
+    PostgreSQL the confirmation goes on once the other request waits on a lock, after
+    it bumped the generation of the pooled needs (its UPDATE of the company's ref to
+    come): the other request's need must not be holding the company's key-share lock."""
+    _anonymous_need(app.test_client())
+    author = f.public_need_form()["owner_email"]
+    link = CONFIRM_LINK.search(mails_to(author)[-1].body_text).group(1)
+    other = app.test_client()
+    page = other.get("/exprimer-un-besoin").get_data(as_text=True)
+    form = f.public_need_form(
+        siret=SIRET,
+        owner_email="voisin@exemple.fr",
+        title="Secrétariat le lundi",
+        **{SUBMISSION_FIELD: TOKEN.search(page).group(1)},
+    )
+    bumped, sent = threading.Event(), threading.Event()
+    confirmer: list[int] = []
+    real_bump = changes._bump
+
+    def bump_then_let_the_other_go(session, names):
+        real_bump(session, names)
+        if threading.get_ident() in confirmer and not bumped.is_set():
+            bumped.set()
+            if db.engine.dialect.name == "postgresql":
+                _wait_for_a_blocked_request(sent)
+
+    monkeypatch.setattr(changes, "_bump", bump_then_let_the_other_go)
+    answers: dict[str, object] = {}
+
+    def confirm():
+        confirmer.append(threading.get_ident())
+        try:
+            answers["confirm"] = app.test_client().post(link).status_code
+        except Exception as error:  # noqa: BLE001 — reported by the assertion below
+            answers["confirm"] = repr(error)
+        bumped.set()
+
+    def send():
+        assert bumped.wait(timeout=30)
+        try:
+            response = other.post("/exprimer-un-besoin", data=form)
+            answers["send"] = (response.status_code, response.location)
+        except Exception as error:  # noqa: BLE001 — reported by the assertion below
+            answers["send"] = repr(error)
+        finally:
+            sent.set()
+
+    threads = [threading.Thread(target=confirm), threading.Thread(target=send)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert answers == {"confirm": 302, "send": (302, "/exprimer-un-besoin/envoye")}
+    db.session.expire_all()
+    stored = db.session.scalars(select(Company).where(Company.siret == SIRET)).one()
+    assert not is_provisional(stored) and [c.email for c in stored.contacts] == [author]
+    confirmed, waiting = (
+        db.session.scalars(select(Need).where(Need.owner_email == email)).one()
+        for email in (author, "voisin@exemple.fr")
+    )
+    assert confirmed.owner_confirmed_at is not None and not confirmed.owner_unattached
+    assert waiting.company_id == stored.id and waiting.owner_confirmed_at is None
+    assert waiting.owner_unattached  # unknown to the company its author did not name

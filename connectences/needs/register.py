@@ -44,6 +44,7 @@ from connectences.prospection.companies import (
     create_provisional,
     find_company_by_siret,
     is_provisional,
+    listed,
     name_company,
     siret_display,
 )
@@ -416,20 +417,30 @@ def _hold_company(session, need: Need) -> None:
     job deletes the needs never confirmed (:func:`delete_unconfirmed`). The need is
     confirmed on the company it is on once that lock is held (a provisional company
     named by its author, or the record it was attached to), else TransitionError
-    (French). PostgreSQL: FOR NO KEY UPDATE, which waits for an attach (FOR UPDATE) and
-    another confirmation of the same company, not for a need being inserted for it (its
-    foreign key's KEY SHARE); SQLite: the database's write lock, taken now.
+    (French). PostgreSQL: for a listed company FOR NO KEY UPDATE, which waits for an
+    attach (FOR UPDATE) and another confirmation of the same company, not for a need
+    being inserted for it (its foreign key's KEY SHARE). For a provisional one FOR
+    UPDATE, which naming it takes anyway (its ``ref``, under a unique index): taken
+    later, it waited for the key-share lock of a need inserted meanwhile, whose request
+    waited for this one's bump of the pooled needs' generation (``changes``), a
+    deadlock; taken now, that need waits before holding anything. SQLite: the
+    database's write lock, taken now.
     """
     begin_writing(session.connection())
     session.flush()
     for _attempt in range(3):
-        company_id = session.scalar(select(Need.company_id).where(Need.id == need.id))
-        if company_id is None:
+        found = session.execute(
+            select(Need.company_id, listed())
+            .outerjoin(Company, Company.id == Need.company_id)
+            .where(Need.id == need.id)
+        ).one_or_none()
+        if found is None or found[0] is None:
             raise TransitionError(NEED_GONE)
+        company_id, is_listed = found
         company = session.scalars(
             select(Company)
             .where(Company.id == company_id)
-            .with_for_update(key_share=True)
+            .with_for_update(key_share=bool(is_listed))
             .execution_options(populate_existing=True)
         ).one_or_none()
         if company is not None:
