@@ -23,8 +23,9 @@ graceful_timeout = 30
 # own MAX_URL_BYTES (4096) with its French 414 page; this margin lets those requests reach
 # it. Past 8190 bytes, and for a header past limit_request_field_size (8190, gunicorn's
 # default and ceiling) or more than limit_request_fields (100), gunicorn refuses the
-# request before the application reads it: the worker class answers those refusals with
-# the platform's French page (414, 431) instead of gunicorn's English one. The bounds stay
+# request before the application reads it: the worker class answers those refusals, and
+# every other 4xx of gunicorn's (a malformed request line or header: 400), with the
+# platform's French page instead of gunicorn's English one. The bounds stay
 # (0, "unlimited", would let a client make a worker buffer a request line of any size).
 # Behind nginx, its own limit (large_client_header_buffers, 8 KB by default) answers
 # first, in English: see the README's production section.
