@@ -133,22 +133,13 @@ NEED_STATUSES: dict[str, str] = {
     "abandonne": "Abandonné",
 }
 
+# A lead is a « proposition » on every page that names it (the need's follow-up, the
+# animateur's home, a person's record, the operator's inbox), so its states agree with
+# that feminine noun: « proposition du 03/12 · état : Acceptée », « refusée par … le »
+# beside « envoyée à … le ». A placed lead is « Placement enregistré » (« Placée » reads
+# as said of the person).
 LEAD_STATUSES: dict[str, str] = {
-    "envoye": "Envoyé",
-    "vu": "Vu",
-    "accepte": "Accepté",
-    "en_cours": "En cours",
-    "place": "Placé",
-    "sans_suite": "Sans suite",
-    "refuse": "Refusé",
-    "rendu": "Rendu à l'animateur",
-}
-# The same states as the operator reads them (its inbox, its home page, a lead's page): a
-# lead just sent is « Nouvelle » to the one who received it (« Envoyé » is the animateur's
-# word), and every state agrees with « proposition », the operator's word for a lead
-# (« Nouvelle · reçue le » above « Accepté · reçue le » read as two things).
-OPERATOR_LEAD_STATUSES: dict[str, str] = {
-    "envoye": "Nouvelle",
+    "envoye": "Envoyée",
     "vu": "Vue",
     "accepte": "Acceptée",
     "en_cours": "En cours",
@@ -157,6 +148,10 @@ OPERATOR_LEAD_STATUSES: dict[str, str] = {
     "refuse": "Refusée",
     "rendu": "Rendue à l'animateur",
 }
+# The same states as the operator reads them (its inbox, its home page, a lead's page): a
+# lead just sent is « Nouvelle » to the one who received it; « Envoyée » is the
+# animateur's word.
+OPERATOR_LEAD_STATUSES: dict[str, str] = {**LEAD_STATUSES, "envoye": "Nouvelle"}
 
 # What ended a placement before its term (``Placement.ended_by``).
 PLACEMENT_ENDINGS: dict[str, str] = {

@@ -126,7 +126,7 @@ def test_the_admin_disabling_the_last_member_is_told_and_the_sender_is_mailed(
         ("Boulangerie du Port", "Garage des Pins", "Boulangerie du Port"),
         ("n1", "n2", "n3"),
     ):
-        assert f"« {title} » ({company}, {ref}), envoyée le {today}, état « Envoyé »" in text
+        assert f"« {title} » ({company}, {ref}), envoyée le {today}, état « Envoyée »" in text
         assert f"/animateur/besoins/{ref}" in text
     assert "Jardinier" not in text
     assert "inviter un autre membre de GE Bassin Emploi" in text

@@ -2085,7 +2085,7 @@ def test_complete_the_week_page_writes_the_points_as_the_score_is_written(client
 
 
 def test_the_operator_and_the_animateur_are_told_when_a_person_proposed_erases(client, world):
-    # The lead accepted for Inès stayed « Accepté » with nobody in it, without a word to
+    # The lead accepted for Inès stayed « Acceptée » with nobody in it, without a word to
     # anyone: the operator could go on calling someone who had left the platform.
     from connectences.models import OutboxMessage
 

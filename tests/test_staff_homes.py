@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from connectences.clock import local_today
@@ -17,6 +18,7 @@ from connectences.models.base import utcnow
 from connectences.observatory.figures import observatory
 from connectences.web.formats import french_number
 from tests import factories
+from tests.helpers import page_text
 
 
 def _company_with_needs(*titles: str, commune: str = factories.ARCACHON) -> list[Need]:
@@ -85,7 +87,7 @@ def test_animateur_home_lists_what_is_due(client, auth):
     proposals = page[page.index('id="titre-propositions"') : page.index('id="titre-statuts"')]
     assert "<strong>0</strong> sans réponse, <strong>1</strong> refusée ou rendue" in proposals
     assert f'href="/animateur/besoins/{needs[1].ref}">Accueil du samedi</a>' in proposals
-    assert "— refusé par GE du Bassin le " in proposals
+    assert "— refusée par GE du Bassin le " in proposals
 
 
 def test_the_home_counts_every_item_due_and_lists_the_first_three(client, auth):
@@ -172,3 +174,46 @@ def test_observatory_says_which_jobs_and_why(client, auth):
     page = html.unescape(client.get("/territoire").get_data(as_text=True))
     assert "Les métiers les plus demandés" in page and "Comptabilité" in page
     assert "Pourquoi les entreprises ont ce besoin" in page
+
+
+# What the animateur reads of a lead in each state, said of « proposition », the word of
+# the need's page (« proposition du … · état : »), of the home (« envoyée à … le ») and of
+# the company's history (« état de la proposition : »).
+PROPOSITION_STATES = {
+    "envoye": "Envoyée",
+    "vu": "Vue",
+    "accepte": "Acceptée",
+    "en_cours": "En cours",
+    "place": "Placement enregistré",
+    "sans_suite": "Sans suite",
+    "refuse": "Refusée",
+    "rendu": "Rendue à l'animateur",
+}
+
+
+@pytest.mark.parametrize("state", sorted(PROPOSITION_STATES))
+def test_the_animateur_reads_a_leads_state_as_a_proposition(client, auth, state):
+    """« proposition du 03/12 · état : Accepté » and, on the home, « — refusé par GE … »
+    under « — envoyée à GE … »: the animateur's labels were masculine where every page
+    calls the lead a « proposition »."""
+    auth.login("animateur")
+    [need] = _company_with_needs("Accueil du samedi")
+    company = db.session.scalar(select(Company))
+    factories.load(factories.document(operators=[factories.operator(name="GE du Bassin")]))
+    need.status = "propose"
+    lead = Lead(operator_id=db.session.scalar(select(Operator.id)), status=state)
+    lead.needs.append(LeadNeed(need=need))
+    db.session.add(lead)
+    db.session.commit()
+    said = PROPOSITION_STATES[state]
+
+    shown = page_text(client.get(f"/animateur/besoins/{need.ref}"))
+    assert f"· état : {said} " in shown
+    history = page_text(client.get(f"/animateur/entreprises/{company.ref}"))
+    assert f"proposé à GE du Bassin (état de la proposition : {said.lower()})" in history
+    home = page_text(client.get("/animateur"))
+    proposals = home[home.index("Propositions aux opérateurs") :]
+    if state == "envoye":
+        assert "Accueil du samedi — envoyée à GE du Bassin le " in proposals
+    elif state in ("refuse", "rendu"):
+        assert f"Accueil du samedi — {said.lower()} par GE du Bassin le " in proposals

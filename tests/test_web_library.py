@@ -419,7 +419,7 @@ def test_candidate_page_shows_everything_and_is_audited(client, auth, people):
         "Rencontrée au forum de Gujan.",
         "Téléphone modifié.",
         "Boulangerie Dupin",
-        "Accepté",
+        "Acceptée",
         "Pas de CV déposé.",
     ):
         assert text in page, text

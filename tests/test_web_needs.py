@@ -426,7 +426,9 @@ def test_send_lead_with_candidates(client, animateur):
     assert mail.to == "ge@exemple.fr" and mail.status == "pending"
     html = html_of(client.get("/animateur/besoins/n1"))
     assert "Besoin proposé à GE Bassin avec 1 candidat." in html
-    assert "Proposition à GE Bassin" in html and "Envoyé" in html
+    assert (
+        "Proposition à GE Bassin" in html and 'état : <span class="status">Envoyée</span>' in html
+    )
 
 
 def test_operator_can_be_changed_from_the_route_choice(client, animateur):

@@ -220,7 +220,7 @@ def test_an_acceptance_sent_twice_says_so_in_agreeing_french(client, auth, world
     _post(client, url + "/action", {"action": "accepter"})
     page = page_text(client.get(url))
     # One label, the page's: « Information : », never « Erreur : Déjà fait : ».
-    said = "Information : La proposition est déjà à l'état « Accepté » : rien n'a été modifié."
+    said = "Information : La proposition est déjà à l'état « Acceptée » : rien n'a été modifié."
     assert said in page
     assert "Erreur" not in page and "Déjà fait" not in page
     assert [t.to_state for t in workflows.history(db.session, LEAD, world["a"])] == [
@@ -503,7 +503,7 @@ def test_handing_back_a_settled_lead_without_a_reason_says_the_lead_s_state(
     assert "Expliquez pourquoi" not in said
     if state == "rendu":
         assert said == (
-            "Information : La proposition est déjà à l'état « Rendu à l'animateur » : rien "
+            "Information : La proposition est déjà à l'état « Rendue à l'animateur » : rien "
             "n'a été modifié."
         )
     else:

@@ -601,8 +601,9 @@ def company_timeline(
                 channel="proposition_operateur",
                 by_id=lead.created_by_id,
                 by=f"{lead.operator.name} (envoyé par {sender})",
-                summary=f"Besoin {titles} proposé à {lead.operator.name} "
-                f"({vocab.label(vocab.LEAD_STATUSES, lead.status).lower()})"
+                # « (acceptée) » after « Besoin … proposé » would read as said of the need.
+                summary=f"Besoin {titles} proposé à {lead.operator.name} (état de la "
+                f"proposition : {vocab.label(vocab.LEAD_STATUSES, lead.status).lower()})"
                 + _sent_why(sent_reasons.get(("lead", lead.id))),
                 lead_id=lead.id,
             )
