@@ -798,6 +798,14 @@ CASES = [
         "commune-postcode", "candidates", "commune", "33000", "Code INSEE inconnu : « 33000 »."
     ),
     bad_value("commune-number", "needs", "commune", 33009, "code INSEE"),
+    # "an INSEE code of a current French commune": not a former one (Annecy-le-Vieux,
+    # merged into Annecy in 2017), not a municipal arrondissement (Paris 1er), not
+    # Corsica's code before 1976 nor a Corsican code in small letters, nor a padded one.
+    bad_value("commune-former", "companies", "commune", "74011", "« 74011 »"),
+    bad_value("commune-arrondissement", "candidates", "commune", "75101", "« 75101 »"),
+    bad_value("commune-corsica-before-1976", "needs", "commune", "20004", "« 20004 »"),
+    bad_value("commune-corsica-lowercase", "companies", "commune", "2a004", "« 2a004 »"),
+    bad_value("commune-padded", "candidates", "commune", " 33009", "«  33009 »"),
     # A value ending the message is quoted: its own dot or question mark is not the
     # sentence's end (« Code INSEE inconnu : 3300. » read as the code 3300).
     bad_value(
@@ -1007,6 +1015,50 @@ def test_empty_and_absent_collections_are_valid():
     assert validate({"format": "connectences/v1"}) == []
     assert validate(document(operators=[], needs=[])) == []
     assert import_document({"format": "connectences/v1"}).changed == 0
+
+
+@pytest.mark.parametrize(
+    "insee",
+    [
+        "2A004",  # Ajaccio (Corse-du-Sud)
+        "2B033",  # Bastia (Haute-Corse)
+        "97101",  # Les Abymes (Guadeloupe)
+        "97608",  # Dzaoudzi (Mayotte)
+        "75056",  # Paris, the commune (not its arrondissements)
+        "74010",  # Annecy, the commune made of the 2017 merger
+    ],
+)
+def test_every_kind_of_current_commune_is_accepted(insee):
+    doc = base_document()
+    doc["companies"][0]["commune"] = insee
+    doc["candidates"][0]["commune"] = insee
+    doc["needs"][0]["commune"] = insee
+    assert validate(doc) == []
+
+
+@pytest.mark.parametrize(
+    ("collection", "key", "message"),
+    [
+        ("needs", "hours_per_week", "La valeur doit être un nombre entre 1 et 48."),
+        ("operators", "max_hours_per_week", "La valeur doit être un nombre supérieur ou égal à 1."),
+        ("needs", "duration_months", "La valeur doit être un nombre positif ou nul."),
+        ("companies", "employees", "La valeur doit être un nombre entier positif ou nul."),
+    ],
+)
+def test_a_number_beyond_floats_is_refused_at_its_pointer(collection, key, message):
+    # 1e400 is valid JSON that Python reads as infinity (NaN and Infinity themselves are
+    # refused by the parser): a number no field can hold, refused where it stands.
+    doc = base_document()
+    doc[collection][0][key] = 12345
+    text = json.dumps(doc).replace("12345", "1e400")
+    with pytest.raises(ExchangeError) as raised, written_statements() as statements:
+        import_document(parse_document(text))
+    assert [(e.pointer, e.message) for e in raised.value.errors] == [
+        (f"/{collection}/0/{key}", message)
+    ]
+    assert statements == []
+    db.session.rollback()
+    assert counts() == EMPTY
 
 
 def test_valid_rome_domain_prefixes():
