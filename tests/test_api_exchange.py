@@ -187,6 +187,26 @@ def test_pools_bundle_the_open_needs(client, tokens):
     _problem(client.get("/api/v1/pools", headers=bearer(tokens["operator"])), 403)
 
 
+def test_the_interchange_pool_knows_no_do_not_solicit_choice(client, tokens, runner):
+    """The spec's pool has no exception for a company that asked not to be prospected:
+    the API's and the command line's pools bundle its needs as any other (the animateurs'
+    page sets them apart, since no proposal may reach it: tests/test_web_bundles.py)."""
+    from connectences.matching.open_bundles import open_need_bundles
+
+    document = _document()
+    for company in document["companies"]:
+        company["do_not_solicit"] = True
+    factories.load(document)
+    body = client.get("/api/v1/pools", headers=bearer(tokens["animateur"])).get_json()
+    assert [b["needs"] for b in body["bundles"]] == [["b-1", "b-2"]]
+    assert body == {**pool_open_needs(details=True), "next_cursor": None}
+    printed = runner.invoke(args=["pool", "--json"])
+    assert printed.exit_code == 0, printed.output
+    assert [b["needs"] for b in json.loads(printed.output)["bundles"]] == [["b-1", "b-2"]]
+    # The bundles the platform proposes leave them out.
+    assert open_need_bundles().bundles == []
+
+
 def test_do_not_solicit_set_by_the_api_is_recorded_as_a_preferences_change(client, tokens, auth):
     """Found by a check: a document setting ``do_not_solicit`` left no
     ``company.preferences`` entry, so the company page named an older change as the last,

@@ -5,10 +5,13 @@ nothing of SQLAlchemy) makes the bundles, best first, and says when its search w
 The animateurs' page narrows the needs pooled (``BundleFilters``: a trade, a commune)
 when the whole territory gives too many combinations to list them all.
 
-A company that asked not to be solicited (``Company.do_not_solicit``) is in no bundle:
-the contact guard refuses every lead to it, so a bundle holding its need could never be
+A company that asked not to be solicited (``Company.do_not_solicit``) is in no bundle
+the platform proposes (the page, « Compléter la semaine », a proposal's check): the
+contact guard refuses every lead to it, so a bundle holding its need could never be
 sent, and, a bundle being maximal, it hid the smaller one of the other companies that
-could. Its open needs are listed apart (``set_aside_needs``), the page saying why.
+could. Its open needs are listed apart (``set_aside_needs``), the page saying why. The
+interchange's pool (the API's and the command line's, ``reachable_only=False``) is the
+spec's rule, which knows no such choice: every open part-time need is pooled there.
 
 Pooling the territory (10,000 open needs, 100,000 people) takes seconds, and the same
 result serves every page and request until the data changes: each worker keeps it
@@ -152,10 +155,13 @@ def _open_needs(filters: BundleFilters | None, columns: tuple = ()):
     return query
 
 
-def _pooled_rows(session, filters: BundleFilters) -> list:
-    """The open part-time needs pooled (their company may be contacted), as
-    ``NEED_COLUMNS`` rows: 7,000 needs and companies as objects took a second."""
-    query = _open_needs(filters, NEED_COLUMNS).where(Company.do_not_solicit.is_(False))
+def _pooled_rows(session, filters: BundleFilters, reachable_only: bool = True) -> list:
+    """The open part-time needs pooled (with ``reachable_only``, those whose company may
+    be contacted), as ``NEED_COLUMNS`` rows: 7,000 needs and companies as objects took a
+    second."""
+    query = _open_needs(filters, NEED_COLUMNS)
+    if reachable_only:
+        query = query.where(Company.do_not_solicit.is_(False))
     return list(session.execute(query))
 
 
@@ -166,20 +172,31 @@ def set_aside_needs(session=None, filters: BundleFilters | None = None) -> list[
     return list(session.scalars(_open_needs(filters).where(Company.do_not_solicit.is_(True))))
 
 
-def open_need_bundles(session=None, filters: BundleFilters | None = None) -> Pooling:
+def open_need_bundles(
+    session=None, filters: BundleFilters | None = None, *, reachable_only: bool = True
+) -> Pooling:
     """Maximal bundles of the open part-time needs, best first, with the fitting candidates,
     and whether the list was cut (``Pooling.truncated``).
 
     Open needs are those not routed yet (``workflows.NEED_UNROUTED``) that the platform
     may work on (``conditions.workable``: confirmed by their owner, attached to their
-    company) and whose company may be contacted (not ``do_not_solicit``); ``filters`` keeps those of one trade and of one commune. Candidates are
-    the matchable ones (open to work, consented, address confirmed), the pure rules
-    checking each need's hard constraints again, in their free hours and free days.
+    company) and, with ``reachable_only`` (the bundles the platform may propose), whose
+    company may be contacted (not ``do_not_solicit``); without it, the interchange's pool.
+    ``filters`` keeps those of one trade and of one commune. Candidates are the matchable
+    ones (open to work, consented, address confirmed), the pure rules checking each
+    need's hard constraints again, in their free hours and free days.
     """
 
     session = session or db.session
     filters = filters or BundleFilters()
     version = _version(session)
+    if not reachable_only:
+        return kept(
+            session,
+            "pooled_bundles_interchange",
+            (version, filters),
+            lambda: _pool_now(session, filters, reachable_only=False),
+        )
     if filters.as_args():
         return kept(
             session,
@@ -198,8 +215,8 @@ def _version(session) -> tuple:
     return (generation, candidate_index(session).matchable_version)
 
 
-def _pool_now(session, filters: BundleFilters) -> Pooling:
-    needs = [need_from_row(row) for row in _pooled_rows(session, filters)]
+def _pool_now(session, filters: BundleFilters, reachable_only: bool = True) -> Pooling:
+    needs = [need_from_row(row) for row in _pooled_rows(session, filters, reachable_only)]
     # From the matcher's index, kept up to date per process: loading the matchable people
     # as ORM objects took 22 s at 65,000 of them.
     candidates = candidate_index(session).matchable()
@@ -215,10 +232,11 @@ def pool_open_needs(
     session=None, details: bool = False, filters: BundleFilters | None = None
 ) -> dict:
     """``{"bundles": [{"needs", "hours", "days", "candidates"}], "truncated": bool}`` (plus
-    score and reasons with ``details``) for the open needs, best first. ``truncated``:
-    the search was cut on dense data and only the bundles listed were found (each bundle
-    is the interchange spec's; the flag is the list's, beside them)."""
-    found = open_need_bundles(session, filters)
+    score and reasons with ``details``) for the open needs, best first: the interchange's
+    pool, every open part-time need pooled (``reachable_only=False``). ``truncated``: the
+    search was cut on dense data and only the bundles listed were found (each bundle is
+    the interchange spec's; the flag is the list's, beside them)."""
+    found = open_need_bundles(session, filters, reachable_only=False)
     return {
         "bundles": [b.to_json(details=details) for b in found.bundles],
         "truncated": found.truncated,

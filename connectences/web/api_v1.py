@@ -894,7 +894,9 @@ def need_route(ref: str):
 def list_pools(limit: int, cursor: str | None = None):
     """Les regroupements de besoins à temps partiel encore ouverts qu'une même personne
     pourrait tenir ensemble, les meilleurs d'abord, avec leur score, leurs raisons et les
-    candidats qui conviennent à l'ensemble.
+    candidats qui conviennent à l'ensemble. C'est la règle du format d'échange : les
+    besoins des entreprises qui ont demandé à ne plus être sollicitées y figurent comme
+    les autres (la page des animateurs, qui propose les postes, les met de côté).
 
     Par pages : ``limit`` regroupements (50 par défaut, 200 au plus), puis suivez
     ``next_cursor`` (à passer en ``cursor``) jusqu'à ce qu'il soit null. Un parcours
@@ -902,7 +904,8 @@ def list_pools(limit: int, cursor: str | None = None):
     absent n'existe plus). Les regroupements sont classés, pas datés : si leur ordre
     change entre deux pages (un besoin ou un candidat modifié), la page suivante est
     refusée (409) et le parcours reprend à la première page, sans ``cursor``."""
-    found = open_need_bundles(db.session)
+    # The interchange's pool: every open part-time need, as the spec's rule has it.
+    found = open_need_bundles(db.session, reachable_only=False)
     order = bundles_order(found)
     after, walked = _pool_after(cursor)
     if walked is not None and walked != order:
