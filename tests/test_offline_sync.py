@@ -14,6 +14,7 @@ import time_machine
 from sqlalchemy import select
 
 from connectences import clock
+from connectences.contacts import clean_phone, clean_website
 from connectences.extensions import db
 from connectences.models import AuditLog, Company, Need, OfflineRecord, Visit
 from connectences.prospection import offline
@@ -711,6 +712,42 @@ def test_round_data_holds_pressure_and_last_contact_of_the_picked_companies(clie
     assert [c["nom"] for c in due["entreprises"]] == ["Boulangerie Marine"]
     assert client.get(ROUND_DATA).status_code == 400
     assert elsewhere.name not in {c["nom"] for c in data["entreprises"]}
+
+
+def test_the_round_gives_each_company_s_phone_and_website_and_nothing_when_unknown(client, auth):
+    auth.login("animateur")
+    shop = make_company(name="Poissonnerie Lucas", commune="33009")
+    shop.phone = clean_phone("05 36 49 12 34")
+    shop.website = clean_website("www.poissonnerie-lucas.example")
+    abroad = make_company(name="Bodega Vasca", commune="33009")
+    abroad.phone = clean_phone("+34 912 345 678")
+    make_company(name="Cordonnerie Sans Numéro", commune="33009")
+    db.session.commit()
+    data = client.get(ROUND_DATA, query_string={"commune": "33009"}).get_json()
+    by_name = {c["nom"]: c for c in data["entreprises"]}
+    lucas = by_name["Poissonnerie Lucas"]
+    # Shown as the company's page shows it, dialled as stored.
+    assert lucas["telephone"] == "05 36 49 12 34"
+    assert lucas["url_telephone"] == "tel:0536491234"
+    assert lucas["site"] == "https://www.poissonnerie-lucas.example"
+    vasca = by_name["Bodega Vasca"]
+    assert (vasca["telephone"], vasca["url_telephone"]) == ("+34912345678", "tel:+34912345678")
+    assert vasca["site"] is None
+    unknown = by_name["Cordonnerie Sans Numéro"]
+    assert (unknown["telephone"], unknown["url_telephone"], unknown["site"]) == (None, None, None)
+
+    # The page the round is picked (and printed) from says them too, only where known.
+    page = client.get("/animateur/tournee/preparer", query_string={"commune": "33009"})
+    html = page.get_data(as_text=True)
+    assert '<a href="tel:0536491234">05 36 49 12 34</a>' in html
+    assert (
+        '<a href="https://www.poissonnerie-lucas.example" rel="noopener noreferrer nofollow"'
+        in html
+    )
+    body = page_text(page)
+    assert body.count("Téléphone :") == 2 and body.count("Site web :") == 1
+    sans = body.split("Cordonnerie Sans Numéro", 1)[1].split("Dernier contact", 1)[0]
+    assert "Téléphone" not in sans and "Site web" not in sans
 
 
 def test_round_by_naf_prefix_and_bad_filters(client, auth):

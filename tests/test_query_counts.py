@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 
 from connectences import clock
 from connectences.bench.seed import Seeder, reset_sequences
+from connectences.contacts import clean_phone, clean_website
 from connectences.extensions import db
 from connectences.models import (
     CallbackRequest,
@@ -40,7 +41,7 @@ from connectences.models import (
     Visit,
 )
 from tests import factories
-from tests.helpers import recorded_statements
+from tests.helpers import make_company, recorded_statements
 
 SMALL, GROWTH = 2, 8
 # Every state in turn: each list (new, waiting, placed, re-oriented...) has rows.
@@ -422,3 +423,21 @@ def test_pages_keep_to_their_statement_budget(platform, auth, client, subtests, 
     for url, budget in _by_role(PAGE_BUDGETS)[role]:
         with subtests.test(url=url()):
             assert _statements(client, url()) <= budget, url()
+
+
+def test_the_round_gives_phones_and_websites_without_a_statement_more(auth, client):
+    """The round's companies (« Préparer ma tournée », the data the phone keeps) carry
+    their phone and website: columns of the company's row, read with it. (The round
+    reads each company's contacts for its pressure, statements for each company up to
+    OFFLINE_ROUND_MAX_COMPANIES, which is why it is not among the pages above.)"""
+    auth.login("animateur")
+    companies = [make_company(name=f"Commerce {n}", commune="33009") for n in range(3)]
+    urls = ["/animateur/tournee/preparer?commune=33009", "/api/hors-ligne/tournee?commune=33009"]
+    without = [_statements(client, url) for url in urls]
+    for n, company in enumerate(db.session.merge(c) for c in companies):
+        company.phone = clean_phone(f"05 36 49 00 0{n}")
+        company.website = clean_website(f"commerce-{n}.example")
+    db.session.commit()
+    assert [_statements(client, url) for url in urls] == without
+    data = client.get(urls[1]).get_json()
+    assert [c["telephone"] for c in data["entreprises"]] == [f"05 36 49 00 0{n}" for n in range(3)]

@@ -24,6 +24,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from connectences import clock, territory, vocab
+from connectences.contacts import phone_display
 from connectences.extensions import db
 from connectences.models import utcnow
 from connectences.needs import form_rules
@@ -173,6 +174,12 @@ def _entry_json(entry: rounds.RoundEntry) -> dict:
         "nom": company.name,
         "commune": helpers()["commune_label"](company.commune),
         "adresse": company.address,
+        # The shop's or the switchboard's number, to call back a closed door: shown as
+        # the company's page shows it, dialled as stored; its website, as stored (the
+        # web-address rule only stores http and https links). None when not known.
+        "telephone": phone_display(company.phone) if company.phone else None,
+        "url_telephone": f"tel:{company.phone}" if company.phone else None,
+        "site": company.website or None,
         "activite": rounds.activity_label(company),
         "siret": company.siret,
         "decision": pressure.decision,

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from connectences.accounts.users import create_user
 from connectences.clock import LOCAL_TZ, local_today
+from connectences.contacts import clean_phone, clean_website
 from connectences.extensions import db
 from connectences.models import Company, Need, OfflineRecord, User, Visit
 from connectences.needs.form_rules import HOURS_CONVERTED_OUT_OF_BOUNDS, NEED_REQUIRED
@@ -369,6 +370,63 @@ def test_service_worker_cache_is_versioned_and_replaced_on_update(phone, live_se
     finally:
         server.app.config["OFFLINE_CACHE_VERSION"] = ""
     assert re.fullmatch(r"[0-9a-f]{12}", second)
+
+
+def test_a_closed_door_is_called_back_from_the_round_even_offline(phone, live_server):
+    server = live_server
+    refs = add_companies(server, "01.13Z", "Maraîcher du Teich", "Serres de Mios")
+    with server.app.app_context():
+        for ref, number, site in (
+            (refs[0], "05 36 49 77 01", "www.maraicher-teich.example"),
+            (refs[1], None, None),
+        ):
+            company = db.session.scalar(select(Company).where(Company.ref == ref))
+            company.phone = clean_phone(number)
+            company.website = clean_website(site)
+        db.session.commit()
+        db.session.remove()
+    page = phone.new_page()
+    prepare_round(page, server, "01.13Z", 2)
+    page.goto(server.url + ROUND)
+    phone.set_offline(True)
+    page.reload()
+    assert "Hors ligne" in page.locator("#reseau").inner_text()
+    screenshot(page, "tournee-telephone-390")
+
+    known = page.locator("#tournee-liste li", has_text="Maraîcher du Teich")
+    call = known.get_by_role("link", name="05 36 49 77 01")
+    expect(call).to_have_attribute("href", "tel:0536497701")
+    # On one line, and a target a thumb hits on a 390 px screen.
+    assert call.evaluate("(a) => getComputedStyle(a).whiteSpace") == "nowrap"
+    box = call.bounding_box()
+    assert box is not None and box["height"] >= 44
+    site = known.get_by_role("link", name="https://www.maraicher-teich.example")
+    expect(site).to_have_attribute("rel", "noopener noreferrer nofollow")
+    unknown = page.locator("#tournee-liste li", has_text="Serres de Mios")
+    expect(unknown.get_by_role("button", name="Noter une visite à Serres de Mios")).to_be_visible()
+    expect(unknown).not_to_contain_text("Téléphone")
+    expect(unknown).not_to_contain_text("Site web")
+    assert audit(page, "Ma tournée, téléphones") == []
+
+    # A round kept on the phone before its companies had phones still shows them.
+    page.evaluate(
+        """async () => {
+            const kept = await ConnectencesOffline.roundCompanies();
+            const info = await ConnectencesOffline.roundInfo();
+            const older = kept.map((c) => {
+                const copy = Object.assign({}, c);
+                delete copy.telephone; delete copy.url_telephone; delete copy.site;
+                return copy;
+            });
+            await ConnectencesOffline.saveRound(Object.assign({}, info, {entreprises: older}));
+        }"""
+    )
+    page.reload()
+    known = page.locator("#tournee-liste li", has_text="Maraîcher du Teich")
+    expect(
+        known.get_by_role("button", name="Noter une visite à Maraîcher du Teich")
+    ).to_be_visible()
+    expect(page.locator("#tournee-liste")).not_to_contain_text("Téléphone")
 
 
 def test_round_is_wiped_from_the_phone_after_its_delay(phone, live_server):

@@ -212,6 +212,29 @@
 
   // --- the round -----------------------------------------------------------------------------
 
+  /* The company's phone, to call back a closed door, and its website: a line each when
+     known, none otherwise. A round kept before they were given has neither field: its
+     companies show as they did. Only a tel: and a web link are made links. */
+  function reachLines(company) {
+    var lines = [];
+    if (company.telephone && /^tel:\+?[0-9]+$/.test(company.url_telephone || "")) {
+      var phoneLine = el("p", "offline-reach", "Téléphone : ");
+      var call = el("a", null, company.telephone);
+      call.href = company.url_telephone;
+      phoneLine.appendChild(call);
+      lines.push(phoneLine);
+    }
+    if (company.site && /^https?:\/\//i.test(company.site)) {
+      var siteLine = el("p", "offline-reach", "Site web : ");
+      var site = el("a", "web-address", company.site);
+      site.href = company.site;
+      site.rel = "noopener noreferrer nofollow";
+      siteLine.appendChild(site);
+      lines.push(siteLine);
+    }
+    return lines;
+  }
+
   function renderRound() {
     return Promise.all([store.roundInfo(), store.roundCompanies()]).then(function (found) {
       var info = found[0];
@@ -232,6 +255,7 @@
         var li = el("li", "offline-company decision-" + company.decision);
         li.appendChild(el("h3", null, company.nom));
         li.appendChild(el("p", null, [company.commune, company.adresse].filter(Boolean).join(" · ")));
+        reachLines(company).forEach(function (line) { li.appendChild(line); });
         if (company.activite) { li.appendChild(el("p", "muted", company.activite)); }
         li.appendChild(el("p", "offline-state", company.etat));
         company.raisons.forEach(function (r) { li.appendChild(el("p", "offline-reason", r)); });
