@@ -7,7 +7,13 @@ buttons were and headings of sections that are only forms."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
 
+from connectences.contacts import phone_display
+from connectences.extensions import db
+from connectences.models import Company
+from connectences.prospection.companies import listed
 from tests.browser.support import DESKTOP, open_as, screenshot
 
 pytestmark = pytest.mark.browser
@@ -60,3 +66,32 @@ def test_a_list_printed_before_the_event_has_boxes_to_tick_and_no_screen_hint(pa
     assert page.locator("td.sign-box").first.is_visible()
     assert not hint.is_visible()
     assert not page.get_by_role("heading", name="Présences", exact=True).is_visible()
+
+
+def test_a_printed_round_lists_its_companies_with_their_phones_not_its_boxes(page, live_server):
+    # The companies of « Préparer ma tournée » sit in the form that keeps them on the
+    # phone, which the print stylesheet left off whole: the round printed as nothing.
+    with live_server.app.app_context():
+        company = db.session.scalars(
+            select(Company)
+            .where(listed(), Company.phone.is_not(None), Company.naf.is_not(None))
+            .order_by(Company.id)
+        ).first()
+        name, phone = company.name, phone_display(company.phone)
+        query = f"commune={company.commune}&naf={company.naf}"
+        db.session.remove()
+    open_as(page, live_server, "animateur", DESKTOP, f"/animateur/tournee/preparer?{query}")
+    card = page.locator("#garder-tournee .offline-company", has_text=name)
+    keep = page.get_by_role("button", name="Garder la tournée sur ce téléphone")
+    expect(keep).to_be_visible()
+    _printed(page, "print-round")
+    assert card.is_visible()
+    assert card.get_by_role("link", name=phone).is_visible()
+    assert not keep.is_visible()
+    assert not card.locator(".keep-choice").is_visible()
+    # The company's name without its page's address, and the filters left off.
+    assert card.locator("h3 a").evaluate("(a) => getComputedStyle(a, '::after').content") in (
+        "none",
+        "normal",
+    )
+    assert not page.get_by_role("button", name="Afficher les entreprises").is_visible()
