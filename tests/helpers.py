@@ -542,6 +542,24 @@ def at_once(*calls, timeout: float = 120) -> list:
     return outcomes
 
 
+def wait_for_a_blocked_transaction(other_done, seconds: float = 10) -> None:
+    """PostgreSQL: until a transaction waits for a lock (another's), or ``other_done``
+    (a ``threading.Event``: the other side is over, having never waited) is set, at most
+    ``seconds``; AssertionError when neither came. For races lined up at one lock."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    with db.engine.connect() as connection:
+        while time.monotonic() < deadline and not other_done.is_set():
+            waiting = connection.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+            connection.rollback()
+            if waiting:
+                return
+            time.sleep(0.05)
+    if not other_done.is_set():
+        raise AssertionError("no transaction waited on a lock")
+
+
 @functools.cache
 def opened_account() -> str:
     """The password hash of an account a test builds by hand as one someone opened (its

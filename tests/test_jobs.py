@@ -411,6 +411,49 @@ def test_data_retention_purges_the_login_counts_nothing_reads_any_more(app, auth
     }
 
 
+def test_data_retention_locks_the_provisional_companies_before_any_generation_bump(
+    app, client, monkeypatch
+):
+    """A public need's request holds its company (the key-share lock of its need's
+    insert) before it bumps a generation (``changes``); the job takes its locks in the
+    same order, or the two deadlock on PostgreSQL (tests/test_needs_public_company_gone.py).
+    Erasing a person of the library bumps the public home's generation, deleting the
+    unconfirmed needs the pooled needs': the stale provisional companies are locked
+    before either."""
+    from connectences import changes
+    from connectences.needs import register
+    from tests import factories as f
+
+    now = datetime.now(UTC)
+    siret = f.make_siret()
+    data = f.public_need_form(siret=siret, owner_email="jamais@exemple.fr")
+    assert client.post("/exprimer-un-besoin", data=data).status_code == 302
+    need = db.session.scalars(select(Need).where(Need.owner_email == "jamais@exemple.fr")).one()
+    need.created_at = need.company.created_at = now - timedelta(days=8)
+    _candidate("unconf", now - timedelta(days=8), confirmed=False)
+    db.session.commit()
+    steps: list[str] = []
+    real_lock, real_bump = register.lock_stale_provisional, changes._bump
+
+    def lock(session, before):
+        locked = real_lock(session, before)
+        steps.append(f"locked {len(locked)}")
+        return locked
+
+    def bump(session, names):
+        steps.append("bumped " + ", ".join(sorted(names)))
+        real_bump(session, names)
+
+    monkeypatch.setattr(register, "lock_stale_provisional", lock)
+    monkeypatch.setattr(changes, "_bump", bump)
+    counts = run("data_retention", now)
+
+    assert counts["unconfirmed_deleted"] == counts["needs_unconfirmed_deleted"] == 1
+    assert counts["companies_provisional_deleted"] == 1
+    assert steps[0] == "locked 1"
+    assert {"bumped pooled_needs", "bumped public_home"} <= set(steps[1:])
+
+
 def test_data_retention_dry_run_keeps_the_file(app, tmp_path, monkeypatch):
     monkeypatch.setattr(app, "instance_path", str(tmp_path))
     now = datetime(2026, 3, 10, 3, tzinfo=UTC)

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from connectences import changes
 from connectences.extensions import db
@@ -32,7 +31,7 @@ from connectences.needs import register
 from connectences.prospection.companies import is_provisional
 from connectences.web.need_public import SUBMISSION_FIELD
 from tests import factories as f
-from tests.helpers import mails_to
+from tests.helpers import mails_to, wait_for_a_blocked_transaction
 
 TOKEN = re.compile(r'name="submission_token" value="([A-Za-z0-9_-]+)"')
 CONFIRM_LINK = re.compile(r"http://localhost(/exprimer-un-besoin/confirmer/[^\s<\"]+)")
@@ -56,21 +55,6 @@ def _form(browser, user, name: str) -> dict:
         title=f"Comptabilité pour {name}",
         **{SUBMISSION_FIELD: TOKEN.search(page).group(1)},
     )
-
-
-def _wait_for_a_blocked_request(other_done: threading.Event, seconds: float = 10) -> None:
-    """PostgreSQL: until a transaction waits for a lock (another's), or the other request
-    is over (it wrote first and never waited), at most ``seconds``."""
-    deadline = time.monotonic() + seconds
-    with db.engine.connect() as connection:
-        while time.monotonic() < deadline and not other_done.is_set():
-            waiting = connection.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
-            connection.rollback()
-            if waiting:
-                return
-            time.sleep(0.05)
-    if not other_done.is_set():
-        raise AssertionError("no request waited on a lock")
 
 
 def _send_at_once(browsers, forms, done: threading.Event) -> list[object]:
@@ -121,7 +105,7 @@ def _line_up(monkeypatch) -> threading.Event:
 
         def once_the_other_waits(*args, **kwargs):
             if first.acquire(blocking=False):
-                _wait_for_a_blocked_request(done)
+                wait_for_a_blocked_transaction(done)
             return real_confirm(*args, **kwargs)
 
         monkeypatch.setattr(register, "confirm_need", once_the_other_waits)
@@ -238,7 +222,7 @@ def test_a_confirmation_by_link_and_another_need_for_the_company_at_once(app, mo
         if threading.get_ident() in confirmer and not bumped.is_set():
             bumped.set()
             if db.engine.dialect.name == "postgresql":
-                _wait_for_a_blocked_request(sent)
+                wait_for_a_blocked_transaction(sent)
 
     monkeypatch.setattr(changes, "_bump", bump_then_let_the_other_go)
     answers: dict[str, object] = {}

@@ -366,3 +366,80 @@ def test_a_confirmation_whose_need_was_deleted_meanwhile_is_told_in_french(
     assert register.NEED_GONE in page_text(response)
     db.session.expire_all()
     assert not db.session.scalars(select(Need).where(Need.title == "Effacé au même instant")).all()
+
+
+# --- a need sent while the retention job deletes the unconfirmed needs -------------------
+
+
+def test_a_need_sent_as_the_retention_job_deletes_the_unconfirmed_ones_waits_for_it(
+    app, monkeypatch
+):
+    """The retention job deletes the unconfirmed needs (which bumps the generation of the
+    pooled needs, ``changes``) and the provisional companies only they knew of, while a
+    need is sent for such a company's SIRET. The need is sent once the job has bumped
+    the generation (on PostgreSQL, the job goes on once the need's request waits on a
+    lock). The job used to lock the company after its bump: the need's insert held the
+    company's key-share lock (its foreign key) and waited for the generation row, the
+    job waited for the key-share lock: a deadlock, one of them aborted (a 500, or a
+    failed night). The job holds the company before it bumps anything: the need waits
+    for it, finds the company gone, and lands on a new provisional one."""
+    import threading
+
+    from connectences import changes
+    from connectences.jobs.registry import JOBS_BY_ID
+    from connectences.jobs.runner import execute
+    from connectences.matching.open_bundles import POOLED_NEEDS
+    from tests.helpers import wait_for_a_blocked_transaction
+
+    siret = f.make_siret()
+    _sent_unconfirmed(app, siret, "premier@exemple.fr", "Jamais confirmé")
+    old = find_company_by_siret(db.session, siret)
+    week_ago = datetime.now(UTC) - timedelta(days=8)
+    old.created_at = week_ago
+    db.session.scalars(select(Need).where(Need.company_id == old.id)).one().created_at = week_ago
+    db.session.commit()
+    job = threading.get_ident()
+    answers: list = []
+    sent, done = [], threading.Event()
+
+    def send():
+        try:
+            response = _post(app.test_client(), siret, title="Envoyé pendant la nuit")
+            answers.append((response.status_code, response.location))
+        except Exception as error:  # noqa: BLE001 — reported by the assertion below
+            answers.append(repr(error))
+        finally:
+            done.set()
+
+    real_bump = changes._bump
+
+    def bump_then_send(session, names):
+        real_bump(session, names)
+        if threading.get_ident() == job and POOLED_NEEDS.name in names and not sent:
+            sent.append(threading.Thread(target=send))
+            sent[0].start()
+            if db.engine.dialect.name == "postgresql":
+                wait_for_a_blocked_transaction(done)
+            else:
+                sent[0].join(timeout=1)  # waiting for the job's write lock
+
+    monkeypatch.setattr(changes, "_bump", bump_then_send)
+    try:
+        counts = execute(JOBS_BY_ID["data_retention"], now=datetime.now(UTC))
+    except Exception as error:  # noqa: BLE001 — reported by the assertion below
+        counts = {"failed": repr(error)}
+    assert sent
+    sent[0].join(timeout=30)
+
+    assert answers == [(302, "/exprimer-un-besoin/envoye")]
+    assert (
+        counts.get("needs_unconfirmed_deleted"),
+        counts.get("companies_provisional_deleted"),
+    ) == (
+        1,
+        1,
+    ), counts
+    need = _stored("Envoyé pendant la nuit")
+    company = find_company_by_siret(db.session, siret)
+    assert need.company_id == company.id and is_provisional(company)
+    assert not db.session.scalars(select(Need).where(Need.title == "Jamais confirmé")).all()

@@ -592,6 +592,16 @@ def data_retention(ctx: JobContext) -> dict:
     orphan_age = config.duration("CV_ORPHAN_MIN_AGE_HOURS")
     swept = stored_files.sweep(session, ctx.now, min_age=orphan_age, dry_run=ctx.dry_run)
     swept.update(photos.sweep(session, ctx.now, min_age=orphan_age, dry_run=ctx.dry_run))
+    # Then, before anything else bumps a generation (``changes``: the erasures of the
+    # library bump the public home's), the unconfirmed needs, whose deletion locks the
+    # provisional companies first: a public need's request takes them in that order,
+    # company then generation, and the job must too (a deadlock otherwise).
+    unconfirmed_before = ctx.now - timedelta(days=unconfirmed_days)
+    forgotten = {
+        "needs_unconfirmed_deleted": delete_unconfirmed_needs(session, unconfirmed_before),
+        # The companies only those needs knew of (nobody ever confirmed them) go with them.
+        "companies_provisional_deleted": delete_forgotten_provisional(session, unconfirmed_before),
+    }
     counts = retention.apply_retention(
         session,
         ctx.now,
@@ -601,13 +611,7 @@ def data_retention(ctx: JobContext) -> dict:
         dry_run=ctx.dry_run,
     )
     counts.update(swept)
-    counts["needs_unconfirmed_deleted"] = delete_unconfirmed_needs(
-        session, ctx.now - timedelta(days=unconfirmed_days)
-    )
-    # The companies only those needs knew of (nobody ever confirmed them) go with them.
-    counts["companies_provisional_deleted"] = delete_forgotten_provisional(
-        session, ctx.now - timedelta(days=unconfirmed_days)
-    )
+    counts.update(forgotten)
 
     audit_before = ctx.now - timedelta(days=audit_days)
     counts["audit_purged"] = session.execute(

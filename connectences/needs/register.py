@@ -45,6 +45,7 @@ from connectences.prospection.companies import (
     find_company_by_siret,
     is_provisional,
     listed,
+    lock_stale_provisional,
     name_company,
     siret_display,
 )
@@ -180,7 +181,12 @@ def delete_unconfirmed(session, before: datetime) -> int:
     """Delete the public needs never confirmed and posted before ``before``; their count.
 
     They never entered the queue: nobody worked on them, and the address was never proven.
+    The provisional companies that may go with them (``delete_forgotten_provisional``,
+    with the same ``before``, afterwards) are locked first: the deletion bumps the
+    generation of the pooled needs, which a need being stored for such a company waits
+    for while holding the company's key-share lock (``lock_stale_provisional``).
     """
+    lock_stale_provisional(session, before)
     stale = session.scalars(
         select(Need).where(
             Need.source == "entreprise",

@@ -584,16 +584,17 @@ def _unique_with(column) -> list[list]:
     return [[c for c in key if c is not column] for key in keys if column in list(key)]
 
 
-def delete_forgotten_provisional(session: Session, before: datetime) -> int:
-    """Delete the provisional companies created before ``before`` that no row refers to
-    any more (the unconfirmed needs that created them deleted), each with its
-    tombstone; their count. The retention job calls it right after deleting those
-    needs; a provisional company anything else refers to stays."""
-    deleted = 0
-    # Each locked before it is checked: a public need sent for its SIRET meanwhile waits,
-    # then finds it gone and resolves the SIRET again (``web.need_public._store``); one
-    # stored before the lock is seen by the check. Unlocked, a need stored between the
-    # check and the delete went with the company (its foreign key cascades).
+def lock_stale_provisional(session: Session, before: datetime) -> list[Company]:
+    """Lock (FOR UPDATE, in the order of their ids) the provisional companies created
+    before ``before``, the ones :func:`delete_forgotten_provisional` may delete; them.
+
+    A transaction that deletes unconfirmed needs takes these locks before: the deletion
+    bumps the generation of the pooled needs (``changes``), and a public need being
+    stored for such a company holds its key-share lock (the foreign key of its insert)
+    and then bumps that generation too. Locking the company after the bump, the job
+    waited for the need's key-share lock while the need waited for the job's generation
+    row: a deadlock. Locked first, the need waits for the company before holding
+    anything the job needs, as the requests do (company, then generation)."""
     begin_writing(session.connection())
     stale = (
         select(Company)
@@ -601,7 +602,21 @@ def delete_forgotten_provisional(session: Session, before: datetime) -> int:
         .order_by(Company.id)
         .with_for_update()
     )
-    for company in session.scalars(stale).all():
+    return list(session.scalars(stale).all())
+
+
+def delete_forgotten_provisional(session: Session, before: datetime) -> int:
+    """Delete the provisional companies created before ``before`` that no row refers to
+    any more (the unconfirmed needs that created them deleted), each with its
+    tombstone; their count. The retention job calls it right after deleting those
+    needs (``needs.register.delete_unconfirmed``, which took the same locks first); a
+    provisional company anything else refers to stays."""
+    deleted = 0
+    # Each locked before it is checked: a public need sent for its SIRET meanwhile waits,
+    # then finds it gone and resolves the SIRET again (``web.need_public._store``); one
+    # stored before the lock is seen by the check. Unlocked, a need stored between the
+    # check and the delete went with the company (its foreign key cascades).
+    for company in lock_stale_provisional(session, before):
         if _referred_to(session, company.id):
             continue
         record_deletion(session, "companies", company.ref, company_id=company.id)
