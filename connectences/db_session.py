@@ -31,6 +31,7 @@ from typing import Any
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
@@ -57,6 +58,17 @@ def begin_writing(connection: Connection) -> None:
         return
     if not connection.connection.dbapi_connection.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# PostgreSQL's SQLSTATE for a transaction it aborted to break a deadlock.
+DEADLOCK_DETECTED = "40P01"
+
+
+def deadlocked(error: DBAPIError) -> bool:
+    """Whether ``error`` is PostgreSQL aborting the transaction to break a deadlock: all
+    of the transaction is rolled back, and it may be done again from its start (the
+    other transaction went on). SQLite never deadlocks (one writer at a time)."""
+    return getattr(error.orig, "sqlstate", None) == DEADLOCK_DETECTED
 
 
 def _plain(options: dict) -> bool:

@@ -443,3 +443,58 @@ def test_a_need_sent_as_the_retention_job_deletes_the_unconfirmed_ones_waits_for
     company = find_company_by_siret(db.session, siret)
     assert need.company_id == company.id and is_provisional(company)
     assert not db.session.scalars(select(Need).where(Need.title == "Jamais confirmé")).all()
+
+
+class _Aborted(Exception):
+    """What the driver raises when PostgreSQL breaks a deadlock (or cancels a statement)."""
+
+    def __init__(self, sqlstate: str):
+        super().__init__(f"SQLSTATE {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+def _aborted_once(monkeypatch, sqlstate: str) -> list:
+    """The first storing of a need writes it, then fails as the database aborting its
+    transaction with ``sqlstate`` would; the calls, in order."""
+    from sqlalchemy.exc import OperationalError
+
+    real = register.submit_public_need
+    calls: list = []
+
+    def submit(session, *args, **kwargs):
+        need = real(session, *args, **kwargs)
+        calls.append(need.title)
+        if len(calls) == 1:
+            raise OperationalError("INSERT INTO need", {}, _Aborted(sqlstate))
+        return need
+
+    monkeypatch.setattr(register, "submit_public_need", submit)
+    return calls
+
+
+def test_a_need_whose_transaction_the_database_aborts_in_a_deadlock_is_sent_again(
+    app, client, monkeypatch
+):
+    """PostgreSQL aborts one transaction of a deadlock (SQLSTATE 40P01), all of it rolled
+    back: the need is sent once again, stored once, its confirmation mailed once."""
+    calls = _aborted_once(monkeypatch, "40P01")
+    response = _post(client, f.make_siret(), title="Après un interblocage")
+
+    assert response.status_code == 302 and response.location == "/exprimer-un-besoin/envoye"
+    assert calls == ["Après un interblocage"] * 2
+    need = _stored("Après un interblocage")
+    assert need.owner_confirmed_at is None and is_provisional(need.company)
+    mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to == STRANGER)).all()
+    assert len(mails) == 1
+
+
+def test_another_failure_of_the_database_is_not_sent_again(app, client, monkeypatch):
+    """Only a deadlock is repeated: a statement cancelled (57014) is no race, it fails."""
+    from sqlalchemy.exc import OperationalError
+
+    calls = _aborted_once(monkeypatch, "57014")
+    with pytest.raises(OperationalError):
+        _post(client, f.make_siret(), title="Annulé")
+    assert calls == ["Annulé"]
+    db.session.rollback()  # the request's end does (a 500): nothing was committed
+    assert not db.session.scalars(select(Need).where(Need.title == "Annulé")).all()

@@ -19,13 +19,14 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from connectences import accounts, submissions, territory
 from connectences.accounts import link_requests, throttle
 from connectences.clock import local_today
 from connectences.contacts import email_key, likely_typo, read_email
 from connectences.content.resources import OWNER_SUGGESTIONS, suggestions_for
+from connectences.db_session import deadlocked
 from connectences.extensions import db
 from connectences.mail.kinds import MailKind
 from connectences.mail.outbox import queue_template
@@ -229,7 +230,14 @@ def _store(values: dict, key: str | None) -> Need | None:
     (``provisional_merge.merge_provisional``) or deleted by the retention job
     (``delete_forgotten_provisional``), whose lock the insert waited on (PostgreSQL).
     The need is then sent once again, its company resolved again: the listed company
-    that took the SIRET, or a new provisional one."""
+    that took the SIRET, or a new provisional one.
+
+    PostgreSQL aborting the transaction to break a deadlock (``deadlocked``) is sent
+    once again too: the locks of the requests and jobs around a need are taken in one
+    order (company, then generation) so that none is known to happen, but one that
+    came would otherwise be a 500 for the person. Repeating is safe: everything this
+    request writes is written here, in the transaction rolled back (the mail is a row
+    of the outbox), nothing before it."""
     author = current_user if current_user.is_authenticated else None
     for _attempt in range(2):
         try:
@@ -246,7 +254,14 @@ def _store(values: dict, key: str | None) -> Need | None:
             earlier = register.submitted_need(db.session, key)
             if earlier is not None:
                 return earlier
-    current_app.logger.warning("public need not stored: its company changed twice meanwhile")
+        except OperationalError as error:
+            if not deadlocked(error):
+                raise
+            db.session.rollback()
+            current_app.logger.warning("public need: deadlock broken by the database, sent again")
+    current_app.logger.warning(
+        "public need not stored: its company changed (or a deadlock came) twice meanwhile"
+    )
     return None
 
 
