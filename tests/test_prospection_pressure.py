@@ -12,6 +12,7 @@ from connectences.extensions import db
 from connectences.models import (
     Company,
     CompanyMailing,
+    Diagnosis,
     Lead,
     LeadNeed,
     Need,
@@ -20,6 +21,7 @@ from connectences.models import (
     Referral,
     User,
 )
+from connectences.prospection import round as rounds
 from connectences.prospection.pressure import (
     ConfirmationRequired,
     ContactRefused,
@@ -27,6 +29,7 @@ from connectences.prospection.pressure import (
     company_contacts,
     company_timeline,
     contact_pressure,
+    contacts_of_companies,
     refusal_before_contact,
 )
 from tests import factories
@@ -386,3 +389,108 @@ def check_refusal(company) -> tuple[str, ...]:
         check_contact(db.session, company, on=TODAY, confirmed=True)
     db.session.rollback()
     return refused.value.pressure.refusals
+
+
+def test_many_companies_read_at_once_have_the_pressures_each_has_alone(world):
+    """A round reads the contacts of all its companies at once (``contacts_of_companies``):
+    each company's contacts, and so its pressure, are those it has read alone, whatever
+    the other companies' (a lead bundling needs of two companies, contacts around the
+    window's and the month's edges, a company that asked not to be solicited, caps)."""
+    user, partner = world["user"], world["partner"]
+    items = [factories.company(name=f"Commerce {n}") for n in range(6)]
+    needs = [
+        factories.need(company=items[n]["ref"], title=title)
+        for n, title in ((0, "Comptable"), (0, "Secrétaire"), (1, "Vendeur"))
+    ]
+    factories.load(factories.document(companies=items, needs=needs))
+    shops = [db.session.query(Company).filter_by(ref=item["ref"]).one() for item in items]
+    accountant, secretary, seller = (
+        db.session.query(Need).filter_by(ref=need["ref"]).one() for need in needs
+    )
+    every, bundled, refused, capped, ahead, quiet = shops
+    # Every channel, four contacts in March against a cap of 3.
+    every.max_contacts_per_month = 3
+    visit = add_visit(every, user, TODAY - timedelta(days=3), channel="telephone")
+    add_visit(every, None, TODAY - timedelta(days=40))
+    db.session.add_all(
+        [
+            CompanyMailing(company_id=every.id, subject="Lettre", sent_at=_at(date(2027, 3, 2))),
+            Diagnosis(company_id=every.id, source="lien", sent_by_id=user.id,
+                      sent_to="gerant@exemple.fr", sent_at=_at(date(2027, 3, 5))),
+            Diagnosis(company_id=every.id, source="visite", filled_by_id=user.id,
+                      submitted_at=_at(date(2027, 2, 1))),
+            # Filled in during a visit: the visit is the contact, not the questionnaire.
+            Diagnosis(company_id=every.id, source="visite", filled_by_id=user.id,
+                      visit_id=visit.id, submitted_at=_at(TODAY - timedelta(days=3))),
+        ]
+    )  # fmt: skip
+    # One lead bundles both needs of the first company and the need of the second.
+    lead = Lead(
+        operator_id=world["operator"].id, created_by_id=user.id, created_at=_at(date(2027, 3, 10))
+    )
+    lead.needs = [LeadNeed(need=accountant), LeadNeed(need=secretary), LeadNeed(need=seller)]
+    db.session.add(lead)
+    db.session.add(
+        Referral(partner_id=partner.id, need_id=seller.id, created_at=_at(date(2027, 2, 20)))
+    )
+    refused.do_not_solicit = True
+    add_visit(refused, user, date(2027, 3, 1))
+    capped.max_contacts_per_month = 1
+    add_visit(capped, user, TODAY - timedelta(days=30))  # a day past the window
+    add_visit(capped, user, date(2027, 3, 1))
+    # 1 April at 00:30 in Arcachon: April's, 15 days ahead; 30 days ahead is past the window.
+    db.session.add(
+        CompanyMailing(company_id=ahead.id, subject="Lettre d'avril",
+                       sent_at=datetime(2027, 3, 31, 22, 30, tzinfo=UTC))
+    )  # fmt: skip
+    add_visit(ahead, user, TODAY + timedelta(days=30))
+    db.session.commit()
+
+    together = contacts_of_companies(db.session, [shop.id for shop in shops])
+    alone = {shop.id: company_contacts(db.session, shop) for shop in shops}
+    assert together == alone
+    pressures = {}
+    for shop in shops:
+        pressures[shop.id] = contact_pressure(
+            db.session, shop, on=TODAY, window_days=30, timeline=together[shop.id]
+        )
+        assert pressures[shop.id] == contact_pressure(db.session, shop, on=TODAY, window_days=30)
+    # What each company has, as built above: the comparison compares something.
+    assert [
+        (p.decision, p.contacts_this_month, p.contacts_in_window) for p in pressures.values()
+    ] == [
+        ("refuse", 4, 4),
+        ("warn", 1, 2),  # the lead in March, the re-orientation in February
+        ("refuse", 1, 1),
+        ("refuse", 1, 1),
+        ("warn", 0, 1),
+        ("ok", 0, 0),
+    ]
+    [proposed] = [e for e in together[every.id] if e.kind == "proposition"]
+    assert "« Comptable », « Secrétaire »" in proposed.summary and "Vendeur" not in proposed.summary
+    [proposed] = [e for e in together[bundled.id] if e.kind == "proposition"]
+    assert "« Vendeur »" in proposed.summary and "Comptable" not in proposed.summary
+    assert len(together[every.id]) == 6 and len(together[bundled.id]) == 2
+    assert together[quiet.id] == []
+
+
+def test_the_round_gives_each_company_the_pressure_it_has_alone(world):
+    """« Préparer ma tournée » (``round.round_entries``) reads its companies' contacts at
+    once: each entry's pressure is the one the company's page says."""
+    add_visit(world["company"], world["user"], TODAY - timedelta(days=2))
+    lead = Lead(operator_id=world["operator"].id, created_at=_at(TODAY - timedelta(days=8)))
+    lead.needs = [LeadNeed(need=world["other_need"])]
+    db.session.add(lead)
+    world["other"].max_contacts_per_month = 1
+    db.session.commit()
+    entries, _more = rounds.round_entries(
+        db.session,
+        rounds.RoundFilters(commune=world["company"].commune),
+        animateur_id=world["user"].id,
+        today=TODAY,
+        limit=10,
+    )
+    assert {entry.company.id for entry in entries} == {world["company"].id, world["other"].id}
+    for entry in entries:
+        assert entry.pressure == contact_pressure(db.session, entry.company, on=TODAY)
+    assert {entry.pressure.decision for entry in entries} == {"warn", "refuse"}

@@ -27,12 +27,16 @@ from connectences.models import (
     Commitment,
     Company,
     CompanyContact,
+    CompanyMailing,
+    Diagnosis,
     Lead,
     LeadCandidate,
     LeadNeed,
     Need,
     NewsletterDelivery,
     NewsletterIssue,
+    Operator,
+    Partner,
     Referral,
     Resource,
     Testimonial,
@@ -255,6 +259,10 @@ LIST_PAGES = [
     ("animateur", lambda: "/animateur/entreprises"),
     ("animateur", lambda: "/animateur/postes-partages"),
     ("animateur", lambda: "/animateur/postes-partages?page=2"),
+    # The round's companies where the animateur has a follow-up due, each with its
+    # contact pressure (« Préparer ma tournée », the data the phone keeps).
+    ("animateur", lambda: "/animateur/tournee/preparer?relances=1"),
+    ("animateur", lambda: "/api/hors-ligne/tournee?relances=1"),
     ("operator", lambda: "/operateur"),
     ("operator", lambda: "/operateur/propositions"),
     # Each section of the inbox pages on its own.
@@ -378,6 +386,11 @@ PAGE_BUDGETS = [
     ("animateur", lambda: "/animateur/visites", 4),
     ("animateur", lambda: "/animateur/entreprises", 3),
     ("territoire", lambda: "/territoire", 4),
+    # The animateur's follow-ups due, the companies (up to OFFLINE_ROUND_MAX_COMPANIES),
+    # then their contacts for the guard, all companies at once: visits, newsletters,
+    # questionnaires, leads (and their needs), re-orientations.
+    ("animateur", lambda: "/animateur/tournee/preparer?relances=1", 9),
+    ("animateur", lambda: "/api/hors-ligne/tournee?relances=1", 9),
     (
         "animateur",
         lambda: "/animateur/cvtheque/" + _first(select(Candidate.ref).order_by(Candidate.id)),
@@ -425,19 +438,82 @@ def test_pages_keep_to_their_statement_budget(platform, auth, client, subtests, 
             assert _statements(client, url()) <= budget, url()
 
 
+ROUND_URLS = ["/animateur/tournee/preparer?commune=33009", "/api/hors-ligne/tournee?commune=33009"]
+_ROUND_COMPANIES = itertools.count(1)
+
+
+def _round_companies(k: int, animateur: User) -> None:
+    """k more companies of Arcachon, each reached on every channel the guard counts: two
+    visits (door to door, a call), a newsletter, a lead and a re-orientation of its need
+    (each with its sent log), a diagnosis questionnaire mailed, and one filled in with it."""
+    numbers = [next(_ROUND_COMPANIES) for _ in range(k)]
+    items = [factories.company(ref=f"tournee-{n}", commune="33009") for n in numbers]
+    needs = [factories.need(ref=f"besoin-tournee-{n}", company=f"tournee-{n}") for n in numbers]
+    extra = {}
+    if db.session.scalar(select(Operator.id).where(Operator.ref == "operateur-tournee")) is None:
+        extra = {"operators": [factories.operator(ref="operateur-tournee")],
+                 "partners": [factories.partner(ref="partenaire-tournee")]}  # fmt: skip
+    factories.load(factories.document(companies=items, needs=needs, **extra))
+    operator = db.session.scalar(select(Operator).where(Operator.ref == "operateur-tournee"))
+    partner = db.session.scalar(select(Partner).where(Partner.ref == "partenaire-tournee"))
+    today = clock.local_today()
+    now = datetime.now(UTC)
+    for n in numbers:
+        company = db.session.scalar(select(Company).where(Company.ref == f"tournee-{n}"))
+        need = db.session.scalar(select(Need).where(Need.ref == f"besoin-tournee-{n}"))
+        for days, channel in ((3, "porte_a_porte"), (40, "telephone")):
+            db.session.add(
+                Visit(company_id=company.id, channel=channel, animateur_id=animateur.id,
+                      visited_on=today - timedelta(days=days))
+            )  # fmt: skip
+        db.session.add(CompanyMailing(company_id=company.id, subject="Lettre",
+                                      sent_by_id=animateur.id))  # fmt: skip
+        lead = Lead(operator_id=operator.id, created_by_id=animateur.id)
+        referral = Referral(partner_id=partner.id, need_id=need.id, created_by_id=animateur.id)
+        db.session.add_all([lead, referral])
+        db.session.flush()
+        db.session.add(LeadNeed(lead_id=lead.id, need_id=need.id))
+        for entity, entity_id in (("lead", lead.id), ("referral", referral.id)):
+            db.session.add(Transition(entity=entity, entity_id=entity_id, from_state=None,
+                                      to_state="envoye", reason_text="Envoyé malgré tout."))  # fmt: skip
+        db.session.add_all(
+            [
+                Diagnosis(company_id=company.id, source="lien", sent_by_id=animateur.id,
+                          sent_to="dirigeant@exemple.fr", sent_at=now),
+                Diagnosis(company_id=company.id, source="visite", filled_by_id=animateur.id,
+                          submitted_at=now),
+            ]
+        )  # fmt: skip
+    db.session.commit()
+
+
+def test_the_round_reads_the_contacts_of_all_its_companies_at_once(auth, client):
+    """« Préparer ma tournée » and the data the phone keeps list up to
+    OFFLINE_ROUND_MAX_COMPANIES companies, each with the guard's decision: their contacts
+    are read for all the companies at once (one statement a channel), not company by
+    company."""
+    animateur = auth.login("animateur")
+    _round_companies(2, animateur)
+    small = [_statements(client, url) for url in ROUND_URLS]
+    _round_companies(10, animateur)
+    grown = [_statements(client, url) for url in ROUND_URLS]
+    assert grown == small
+    data = client.get(ROUND_URLS[1]).get_json()
+    assert len(data["entreprises"]) == 12
+    # Every company's contacts were read: each was visited 3 days ago, in the window.
+    assert {company["decision"] for company in data["entreprises"]} == {"warn"}
+
+
 def test_the_round_gives_phones_and_websites_without_a_statement_more(auth, client):
     """The round's companies (« Préparer ma tournée », the data the phone keeps) carry
-    their phone and website: columns of the company's row, read with it. (The round
-    reads each company's contacts for its pressure, statements for each company up to
-    OFFLINE_ROUND_MAX_COMPANIES, which is why it is not among the pages above.)"""
+    their phone and website: columns of the company's row, read with it."""
     auth.login("animateur")
     companies = [make_company(name=f"Commerce {n}", commune="33009") for n in range(3)]
-    urls = ["/animateur/tournee/preparer?commune=33009", "/api/hors-ligne/tournee?commune=33009"]
-    without = [_statements(client, url) for url in urls]
+    without = [_statements(client, url) for url in ROUND_URLS]
     for n, company in enumerate(db.session.merge(c) for c in companies):
         company.phone = clean_phone(f"05 36 49 00 0{n}")
         company.website = clean_website(f"commerce-{n}.example")
     db.session.commit()
-    assert [_statements(client, url) for url in urls] == without
-    data = client.get(urls[1]).get_json()
+    assert [_statements(client, url) for url in ROUND_URLS] == without
+    data = client.get(ROUND_URLS[1]).get_json()
     assert [c["telephone"] for c in data["entreprises"]] == [f"05 36 49 00 0{n}" for n in range(3)]

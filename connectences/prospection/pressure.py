@@ -32,7 +32,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from connectences import config, territory, vocab
 from connectences.clock import local_date
@@ -382,10 +382,12 @@ def _who(user: User | None, fallback: str = "une personne de la plateforme") -> 
     return user.full_name or user.email
 
 
-def _named(full_name: str | None, email: str | None) -> str:
+def _named(
+    full_name: str | None, email: str | None, fallback: str = "une personne de la plateforme"
+) -> str:
     """:func:`_who` of a user read as columns (both None: no user)."""
     if email is None:
-        return _who(None)
+        return _who(None, fallback)
     return full_name or email
 
 
@@ -400,10 +402,17 @@ def _users(session: Session, ids) -> dict[int, User]:
 # call, each cost SQLAlchemy about 95 µs of building and walking for its cache key, more
 # than running it (55 µs), and a company's page reads up to eight of them.
 _COMPANY_ID = bindparam("company_id")
-_TIMELINE_VISITS = (
+# The contacts the guard counts are read for several companies at once (a round's up to
+# OFFLINE_ROUND_MAX_COMPANIES, ``contacts_of_companies``) as for one: each row names its
+# company; the same statements, so that a company's page and a round cannot disagree.
+_COMPANY_IDS = bindparam("company_ids", expanding=True)
+# Companies per statement: the IN list stays well below the databases' parameter limits.
+_COMPANIES_PER_STATEMENT = 500
+_COUNTED_VISITS = (
     select(
-        Visit.id, Visit.visited_on, Visit.channel, Visit.animateur_id, Visit.outcome,
-        Visit.notes, User.full_name, User.email, AuditLog.details.label("over_cap"),
+        Visit.company_id, Visit.id, Visit.visited_on, Visit.channel, Visit.animateur_id,
+        Visit.outcome, Visit.notes, User.full_name, User.email,
+        AuditLog.details.label("over_cap"),
     )
     .outerjoin(User, User.id == Visit.animateur_id)
     # A visit the company agreed to beyond its monthly cap: why (``log_visit``).
@@ -415,26 +424,29 @@ _TIMELINE_VISITS = (
             AuditLog.action == VISIT_OVER_CAP,
         ),
     )
-    .where(Visit.company_id == _COMPANY_ID)
+    .where(Visit.company_id.in_(_COMPANY_IDS))
+    # In the order they were recorded: contacts of one day keep it on the timeline.
+    .order_by(Visit.id)
 )  # fmt: skip
-_TIMELINE_MAILINGS = (
+_COUNTED_MAILINGS = (
     select(
-        CompanyMailing.sent_at, CompanyMailing.sent_by_id, CompanyMailing.subject,
-        User.full_name, User.email,
+        CompanyMailing.company_id, CompanyMailing.sent_at, CompanyMailing.sent_by_id,
+        CompanyMailing.subject, User.full_name, User.email,
     )
     .outerjoin(User, User.id == CompanyMailing.sent_by_id)
-    .where(CompanyMailing.company_id == _COMPANY_ID)
+    .where(CompanyMailing.company_id.in_(_COMPANY_IDS))
+    .order_by(CompanyMailing.id)
 )  # fmt: skip
 # A questionnaire is a contact when its link was mailed, or when an animateur filled it
 # in with the company outside any visit (during a visit, the visit is the contact).
-_TIMELINE_DIAGNOSES = (
+_COUNTED_DIAGNOSES = (
     select(
-        Diagnosis.sent_at, Diagnosis.sent_by_id, Diagnosis.submitted_at,
+        Diagnosis.company_id, Diagnosis.sent_at, Diagnosis.sent_by_id, Diagnosis.submitted_at,
         Diagnosis.filled_by_id, User.full_name, User.email,
     )
     .outerjoin(User, User.id == func.coalesce(Diagnosis.sent_by_id, Diagnosis.filled_by_id))
     .where(
-        Diagnosis.company_id == _COMPANY_ID,
+        Diagnosis.company_id.in_(_COMPANY_IDS),
         or_(
             Diagnosis.sent_at.is_not(None),
             and_(
@@ -444,6 +456,7 @@ _TIMELINE_DIAGNOSES = (
             ),
         ),
     )
+    .order_by(Diagnosis.id)
 )  # fmt: skip
 
 
@@ -457,18 +470,33 @@ def _sent_log(entity: str, id_column):
     )
 
 
-_TIMELINE_LEADS = (
-    select(Lead, Transition.reason_text)
-    .outerjoin(Transition, _sent_log("lead", Lead.id))
-    .options(joinedload(Lead.operator), selectinload(Lead.needs).joinedload(LeadNeed.need))
-    .where(Lead.id.in_(select(LeadNeed.lead_id).join(Need).where(Need.company_id == _COMPANY_ID)))
+# A lead reaches each company one of its needs belongs to, once however many of them.
+_LEAD_COMPANIES = (
+    select(LeadNeed.lead_id, Need.company_id)
+    .join(Need, Need.id == LeadNeed.need_id)
+    .where(Need.company_id.in_(_COMPANY_IDS))
+    .distinct()
+    .subquery()
 )
-_TIMELINE_REFERRALS = (
-    select(Referral, Transition.reason_text)
-    .outerjoin(Transition, _sent_log("referral", Referral.id))
-    .options(joinedload(Referral.partner), joinedload(Referral.need))
+# Who sent it, read with it (one statement, whatever the number of senders).
+_COUNTED_LEADS = (
+    select(_LEAD_COMPANIES.c.company_id, Lead, Transition.reason_text, User.full_name, User.email)
+    .select_from(Lead)
+    .join(_LEAD_COMPANIES, _LEAD_COMPANIES.c.lead_id == Lead.id)
+    .outerjoin(Transition, _sent_log("lead", Lead.id))
+    .outerjoin(User, User.id == Lead.created_by_id)
+    .options(joinedload(Lead.operator), selectinload(Lead.needs).joinedload(LeadNeed.need))
+    .order_by(Lead.id)
+)
+_COUNTED_REFERRALS = (
+    select(Need.company_id, Referral, Transition.reason_text, User.full_name, User.email)
+    .select_from(Referral)
     .join(Need, Need.id == Referral.need_id)
-    .where(Need.company_id == _COMPANY_ID)
+    .outerjoin(Transition, _sent_log("referral", Referral.id))
+    .outerjoin(User, User.id == Referral.created_by_id)
+    .options(joinedload(Referral.partner), contains_eager(Referral.need))
+    .where(Need.company_id.in_(_COMPANY_IDS))
+    .order_by(Referral.id)
 )
 # What the company's owners said of their contact preferences, and every change of its
 # details (by its owner or the staff, named), in one statement.
@@ -499,6 +527,144 @@ _TIMELINE_REGISTRATIONS = (
 )
 
 
+def _visit_event(row) -> ContactEvent:
+    outcome = vocab.label(vocab.VISIT_OUTCOMES, row.outcome)
+    summary = outcome or "Contact"
+    if row.notes:
+        summary += f" — {row.notes}"
+    if row.over_cap:
+        summary += (
+            f" — au-delà du plafond de contacts, accepté par {row.over_cap.get('cap')} : "
+            f"{row.over_cap.get('reason')}"
+        )
+    return ContactEvent(
+        on=row.visited_on,
+        kind="visite",
+        channel=row.channel,
+        by_id=row.animateur_id,
+        by=_named(row.full_name, row.email),
+        summary=summary,
+        visit_id=row.id,
+    )
+
+
+def _mailing_event(row) -> ContactEvent:
+    return ContactEvent(
+        on=_day(row.sent_at),
+        kind="lettre",
+        channel="lettre_information",
+        by_id=row.sent_by_id,
+        by=_named(row.full_name, row.email),
+        summary=f"Lettre d'information : {row.subject}",
+    )
+
+
+def _diagnosis_event(row) -> ContactEvent:
+    if row.sent_at is None:  # filled in with the company, outside a visit
+        on, channel = row.submitted_at, "questionnaire_diagnostic_rempli"
+        by_id = row.filled_by_id
+        summary = "Questionnaire de diagnostic rempli avec l'entreprise"
+    else:
+        on, channel = row.sent_at, "questionnaire_diagnostic"
+        by_id = row.sent_by_id
+        answered = "rempli" if row.submitted_at else "pas encore rempli"
+        summary = f"Questionnaire de diagnostic envoyé par e-mail ({answered})"
+    return ContactEvent(
+        on=_day(on),
+        kind="diagnostic",
+        channel=channel,
+        by_id=by_id,
+        by=_named(row.full_name, row.email),
+        summary=summary,
+    )
+
+
+def _lead_event(row) -> ContactEvent:
+    lead = row.Lead
+    titles = ", ".join(
+        f"« {item.need.title} »" for item in lead.needs if item.need.company_id == row.company_id
+    )
+    sender = _named(row.full_name, row.email, "l'équipe")
+    return ContactEvent(
+        on=_day(lead.created_at),
+        kind="proposition",
+        channel="proposition_operateur",
+        by_id=lead.created_by_id,
+        by=f"{lead.operator.name} (envoyé par {sender})",
+        # « (acceptée) » after « Besoin … proposé » would read as said of the need.
+        summary=f"Besoin {titles} proposé à {lead.operator.name} (état de la "
+        f"proposition : {vocab.label(vocab.LEAD_STATUSES, lead.status).lower()})"
+        + _sent_why(row.reason_text),
+        lead_id=lead.id,
+    )
+
+
+def _referral_event(row) -> ContactEvent:
+    referral = row.Referral
+    sender = _named(row.full_name, row.email, "l'équipe")
+    return ContactEvent(
+        on=_day(referral.created_at),
+        kind="orientation",
+        channel="orientation_vers_partenaire",
+        by_id=referral.created_by_id,
+        by=f"{referral.partner.name} (orienté par {sender})",
+        summary=f"Besoin « {referral.need.title} » orienté vers {referral.partner.name} "
+        f"({vocab.label(vocab.REFERRAL_STATUSES, referral.status).lower()})"
+        + _sent_why(row.reason_text),
+        need_ref=referral.need.ref,
+        referral_id=referral.id,
+    )
+
+
+# Each channel the guard counts: its statement, and the event each row makes.
+_COUNTED_CHANNELS = (
+    (_COUNTED_VISITS, _visit_event),
+    (_COUNTED_MAILINGS, _mailing_event),
+    (_COUNTED_DIAGNOSES, _diagnosis_event),
+    (_COUNTED_LEADS, _lead_event),
+    (_COUNTED_REFERRALS, _referral_event),
+)
+# Within a day, the timeline's kinds in this order (newest first: the highest first).
+_KIND_ORDER = {
+    "besoin": 0,
+    "rappel": 0,
+    "evenement": 0,
+    "visite": 1,
+    "lettre": 2,
+    "diagnostic": 3,
+    "proposition": 4,
+    "orientation": 5,
+    "preferences": 6,
+    "coordonnees": 7,
+}
+
+
+def _newest_first(events: list[ContactEvent]) -> list[ContactEvent]:
+    return sorted(events, key=lambda e: (e.on, _KIND_ORDER.get(e.kind, 9)), reverse=True)
+
+
+def _counted_events(session: Session, company_ids: list[int]) -> dict[int, list[ContactEvent]]:
+    """The contacts the guard counts of each company of ``company_ids`` (every one a
+    key), channel after channel: one statement a channel for up to 500 companies."""
+    events: dict[int, list[ContactEvent]] = {company_id: [] for company_id in company_ids}
+    for start in range(0, len(company_ids), _COMPANIES_PER_STATEMENT):
+        chunk = {"company_ids": company_ids[start : start + _COMPANIES_PER_STATEMENT]}
+        for statement, event_of in _COUNTED_CHANNELS:
+            for row in session.execute(statement, chunk):
+                events[row.company_id].append(event_of(row))
+    return events
+
+
+def contacts_of_companies(
+    session: Session, company_ids: list[int]
+) -> dict[int, list[ContactEvent]]:
+    """The contacts the guard counts of each of ``company_ids``, newest first, as
+    :func:`company_contacts` gives one company's, read for all of them at once (a round's
+    companies, « Préparer ma tournée »): company id -> its contacts (maybe none)."""
+    read = _counted_events(session, list(dict.fromkeys(company_ids)))
+    return {company_id: _newest_first(events) for company_id, events in read.items()}
+
+
 def company_timeline(
     session: Session, company: Company | int, *, counted_only: bool = False
 ) -> list[ContactEvent]:
@@ -509,121 +675,17 @@ def company_timeline(
     and event registrations are not read: three statements fewer for each visit form).
     """
     company_id = company if isinstance(company, int) else company.id
-    events: list[ContactEvent] = []
+    # Plain rows, not entities where it can: the guard reads this on every visit form
+    # and every visit logged, and a company's history only grows.
+    events = _counted_events(session, [company_id])[company_id]
+    if counted_only:
+        return _newest_first(events)
 
-    # Plain rows, not entities: the guard reads this on every visit form and every visit
-    # logged, and a company's history only grows.
     of_company = {"company_id": company_id}
-    visits = session.execute(_TIMELINE_VISITS, of_company).all()
-    for visit in visits:
-        outcome = vocab.label(vocab.VISIT_OUTCOMES, visit.outcome)
-        summary = outcome or "Contact"
-        if visit.notes:
-            summary += f" — {visit.notes}"
-        if visit.over_cap:
-            summary += (
-                f" — au-delà du plafond de contacts, accepté par {visit.over_cap.get('cap')} : "
-                f"{visit.over_cap.get('reason')}"
-            )
-        events.append(
-            ContactEvent(
-                on=visit.visited_on,
-                kind="visite",
-                channel=visit.channel,
-                by_id=visit.animateur_id,
-                by=_named(visit.full_name, visit.email),
-                summary=summary,
-                visit_id=visit.id,
-            )
-        )
-
-    mailings = session.execute(_TIMELINE_MAILINGS, of_company).all()
-    for mailing in mailings:
-        events.append(
-            ContactEvent(
-                on=_day(mailing.sent_at),
-                kind="lettre",
-                channel="lettre_information",
-                by_id=mailing.sent_by_id,
-                by=_named(mailing.full_name, mailing.email),
-                summary=f"Lettre d'information : {mailing.subject}",
-            )
-        )
-
-    diagnoses = session.execute(_TIMELINE_DIAGNOSES, of_company).all()
-    for diagnosis in diagnoses:
-        if diagnosis.sent_at is None:  # filled in with the company, outside a visit
-            on, channel = diagnosis.submitted_at, "questionnaire_diagnostic_rempli"
-            by_id = diagnosis.filled_by_id
-            summary = "Questionnaire de diagnostic rempli avec l'entreprise"
-        else:
-            on, channel = diagnosis.sent_at, "questionnaire_diagnostic"
-            by_id = diagnosis.sent_by_id
-            answered = "rempli" if diagnosis.submitted_at else "pas encore rempli"
-            summary = f"Questionnaire de diagnostic envoyé par e-mail ({answered})"
-        events.append(
-            ContactEvent(
-                on=_day(on),
-                kind="diagnostic",
-                channel=channel,
-                by_id=by_id,
-                by=_named(diagnosis.full_name, diagnosis.email),
-                summary=summary,
-            )
-        )
-
-    lead_rows = session.execute(_TIMELINE_LEADS, of_company).all()
-    referral_rows = session.execute(_TIMELINE_REFERRALS, of_company).all()
-    leads = [lead for lead, _ in lead_rows]
-    referrals = [referral for referral, _ in referral_rows]
-    sent_reasons = {("lead", lead.id): why for lead, why in lead_rows} | {
-        ("referral", referral.id): why for referral, why in referral_rows
-    }
-    if not counted_only:
-        events.extend(_said_or_changed(session, of_company))
-    needs = [] if counted_only else session.scalars(_TIMELINE_NEEDS, of_company).all()
+    events.extend(_said_or_changed(session, of_company))
+    needs = session.scalars(_TIMELINE_NEEDS, of_company).all()
     stops = owner_stops(session, needs)
-    users = _users(
-        session,
-        [lead.created_by_id for lead in leads]
-        + [r.created_by_id for r in referrals]
-        + [n.created_by_id for n in needs],
-    )
-    for lead in leads:
-        titles = ", ".join(
-            f"« {item.need.title} »" for item in lead.needs if item.need.company_id == company_id
-        )
-        sender = _who(users.get(lead.created_by_id), "l'équipe")
-        events.append(
-            ContactEvent(
-                on=_day(lead.created_at),
-                kind="proposition",
-                channel="proposition_operateur",
-                by_id=lead.created_by_id,
-                by=f"{lead.operator.name} (envoyé par {sender})",
-                # « (acceptée) » after « Besoin … proposé » would read as said of the need.
-                summary=f"Besoin {titles} proposé à {lead.operator.name} (état de la "
-                f"proposition : {vocab.label(vocab.LEAD_STATUSES, lead.status).lower()})"
-                + _sent_why(sent_reasons.get(("lead", lead.id))),
-                lead_id=lead.id,
-            )
-        )
-    for referral in referrals:
-        sender = _who(users.get(referral.created_by_id), "l'équipe")
-        events.append(
-            ContactEvent(
-                on=_day(referral.created_at),
-                kind="orientation",
-                channel="orientation_vers_partenaire",
-                by_id=referral.created_by_id,
-                by=f"{referral.partner.name} (orienté par {sender})",
-                summary=f"Besoin « {referral.need.title} » orienté vers {referral.partner.name} "
-                f"({vocab.label(vocab.REFERRAL_STATUSES, referral.status).lower()})"
-                + _sent_why(sent_reasons.get(("referral", referral.id))),
-                need_ref=referral.need.ref,
-                referral_id=referral.id,
-            )
-        )
+    users = _users(session, [n.created_by_id for n in needs])
     for need in needs:
         if need.source == "entreprise":
             by = need.owner_email or "l'entreprise"
@@ -643,8 +705,7 @@ def company_timeline(
                 need_ref=need.ref,
             )
         )
-    callbacks = [] if counted_only else session.scalars(_TIMELINE_CALLBACKS, of_company)
-    for callback in callbacks:
+    for callback in session.scalars(_TIMELINE_CALLBACKS, of_company):
         events.append(
             ContactEvent(
                 on=_day(callback.created_at),
@@ -657,10 +718,7 @@ def company_timeline(
                 counted=False,
             )
         )
-    registrations = (
-        [] if counted_only else session.scalars(_TIMELINE_REGISTRATIONS, of_company).all()
-    )
-    for registration in registrations:
+    for registration in session.scalars(_TIMELINE_REGISTRATIONS, of_company).all():
         state = {"waiting": " (liste d'attente)", "cancelled": " (annulée ensuite)"}
         events.append(
             ContactEvent(
@@ -676,20 +734,7 @@ def company_timeline(
                 counted=False,
             )
         )
-    order = {
-        "besoin": 0,
-        "rappel": 0,
-        "evenement": 0,
-        "visite": 1,
-        "lettre": 2,
-        "diagnostic": 3,
-        "proposition": 4,
-        "orientation": 5,
-        "preferences": 6,
-        "coordonnees": 7,
-    }
-    events.sort(key=lambda e: (e.on, order.get(e.kind, 9)), reverse=True)
-    return events
+    return _newest_first(events)
 
 
 def _said_or_changed(session: Session, of_company: dict) -> list[ContactEvent]:
@@ -740,7 +785,8 @@ def _sent_why(text: str | None) -> str:
 
 def company_contacts(session: Session, company: Company | int) -> list[ContactEvent]:
     """The contacts the guard counts (every channel that reaches the company), newest first."""
-    return counted_contacts(company_timeline(session, company, counted_only=True))
+    company_id = company if isinstance(company, int) else company.id
+    return contacts_of_companies(session, [company_id])[company_id]
 
 
 def counted_contacts(timeline: list[ContactEvent]) -> list[ContactEvent]:

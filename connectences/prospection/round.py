@@ -21,7 +21,7 @@ from connectences.errors import DomainError
 from connectences.models import Company, Visit
 from connectences.prospection.companies import listed
 from connectences.prospection.naf import naf_label
-from connectences.prospection.pressure import Pressure, contact_pressure
+from connectences.prospection.pressure import Pressure, contact_pressure, contacts_of_companies
 
 # "Follow-up due" includes those of the coming week: a round is often prepared the day
 # before, or on Monday for the week.
@@ -129,13 +129,17 @@ def round_entries(
         query = query.where(Company.ref.in_(refs))
     companies = session.scalars(query.limit(limit + 1)).all()
     more = len(companies) > limit
+    shown = companies[:limit]
+    # The contacts of all the companies shown at once: one statement a channel, not
+    # several for each company.
+    contacts = contacts_of_companies(session, [company.id for company in shown])
     entries = [
         RoundEntry(
             company=company,
-            pressure=contact_pressure(session, company, on=today),
+            pressure=contact_pressure(session, company, on=today, timeline=contacts[company.id]),
             follow_up_on=due.get(company.id),
         )
-        for company in companies[:limit]
+        for company in shown
     ]
     return entries, more
 
