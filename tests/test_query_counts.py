@@ -442,7 +442,7 @@ ROUND_URLS = ["/animateur/tournee/preparer?commune=33009", "/api/hors-ligne/tour
 _ROUND_COMPANIES = itertools.count(1)
 
 
-def _round_companies(k: int, animateur: User) -> None:
+def _round_companies(k: int, animateur_id: int) -> None:
     """k more companies of Arcachon, each reached on every channel the guard counts: two
     visits (door to door, a call), a newsletter, a lead and a re-orientation of its need
     (each with its sent log), a diagnosis questionnaire mailed, and one filled in with it."""
@@ -463,13 +463,13 @@ def _round_companies(k: int, animateur: User) -> None:
         need = db.session.scalar(select(Need).where(Need.ref == f"besoin-tournee-{n}"))
         for days, channel in ((3, "porte_a_porte"), (40, "telephone")):
             db.session.add(
-                Visit(company_id=company.id, channel=channel, animateur_id=animateur.id,
+                Visit(company_id=company.id, channel=channel, animateur_id=animateur_id,
                       visited_on=today - timedelta(days=days))
             )  # fmt: skip
         db.session.add(CompanyMailing(company_id=company.id, subject="Lettre",
-                                      sent_by_id=animateur.id))  # fmt: skip
-        lead = Lead(operator_id=operator.id, created_by_id=animateur.id)
-        referral = Referral(partner_id=partner.id, need_id=need.id, created_by_id=animateur.id)
+                                      sent_by_id=animateur_id))  # fmt: skip
+        lead = Lead(operator_id=operator.id, created_by_id=animateur_id)
+        referral = Referral(partner_id=partner.id, need_id=need.id, created_by_id=animateur_id)
         db.session.add_all([lead, referral])
         db.session.flush()
         db.session.add(LeadNeed(lead_id=lead.id, need_id=need.id))
@@ -478,9 +478,9 @@ def _round_companies(k: int, animateur: User) -> None:
                                       to_state="envoye", reason_text="Envoyé malgré tout."))  # fmt: skip
         db.session.add_all(
             [
-                Diagnosis(company_id=company.id, source="lien", sent_by_id=animateur.id,
+                Diagnosis(company_id=company.id, source="lien", sent_by_id=animateur_id,
                           sent_to="dirigeant@exemple.fr", sent_at=now),
-                Diagnosis(company_id=company.id, source="visite", filled_by_id=animateur.id,
+                Diagnosis(company_id=company.id, source="visite", filled_by_id=animateur_id,
                           submitted_at=now),
             ]
         )  # fmt: skip
@@ -492,10 +492,10 @@ def test_the_round_reads_the_contacts_of_all_its_companies_at_once(auth, client)
     OFFLINE_ROUND_MAX_COMPANIES companies, each with the guard's decision: their contacts
     are read for all the companies at once (one statement a channel), not company by
     company."""
-    animateur = auth.login("animateur")
-    _round_companies(2, animateur)
+    animateur_id = auth.login("animateur").id
+    _round_companies(2, animateur_id)
     small = [_statements(client, url) for url in ROUND_URLS]
-    _round_companies(10, animateur)
+    _round_companies(10, animateur_id)
     grown = [_statements(client, url) for url in ROUND_URLS]
     assert grown == small
     data = client.get(ROUND_URLS[1]).get_json()
