@@ -224,3 +224,107 @@ def test_index_agrees_with_the_scorer_when_people_hold_commitments():
         assert index.top(need, None) == [(r["candidate"], r["score"]) for r in expected]
         held += sum(1 for r in expected if index.get(r["candidate"]).commitments)
     assert held > 100
+
+
+# --- work ending after the need's start --------------------------------------------
+
+
+def _mairie(until, hours=20.0, days=("mon", "tue")):
+    return CommitmentData(hours, frozenset(days), until=until, label="Mairie")
+
+
+def test_work_counted_on_the_start_says_when_it_ends_and_what_is_free_then():
+    """20 h at the Mairie leave 4 h on the start; they end on 14/02/2027, two weeks after
+    it: the permanent need's lines say so, and the 24 h free from then on."""
+    cand = person(commitments=(_mairie(date(2027, 2, 14)),))
+    need = make_need(hours_per_week=10.0, days=frozenset({"thu"}))
+    assert week.start_sentence(cand, need, START) == (
+        "Déjà 20 h le lundi et le mardi (Mairie) : reste 4 h, libre jeudi. "
+        "Son travail de 20 h le lundi et le mardi (Mairie) se termine le 14/02/2027 : "
+        "libre ensuite jusqu'à 24 h par semaine."
+    )
+    # The rule is unchanged: 4 h free on the start.
+    assert failing(need, cand) == ["hours"]
+    # Open-ended work says nothing of an end.
+    lasting = person(commitments=(_mairie(None),))
+    assert "se termine" not in week.start_sentence(lasting, need, START)
+
+
+def test_a_fixed_term_need_over_before_the_work_ends_says_nothing_of_it():
+    """A two-month CDD from 01/02/2027 ends on 31/03/2027 (``week.work_until``): work
+    ending on 14/02 matters to it, work ending on 31/03 or later does not."""
+    need = make_need(
+        hours_per_week=10.0, days=frozenset({"thu"}), contract="cdd", duration_months=2
+    )
+    assert week.need_until(need) == date(2027, 3, 31)
+    early = person(commitments=(_mairie(date(2027, 2, 14)),))
+    assert "se termine le 14/02/2027 : libre ensuite" in week.start_sentence(early, need, START)
+    for until in (date(2027, 3, 31), date(2027, 6, 30)):
+        late = person(commitments=(_mairie(until),))
+        assert week.start_sentence(late, need, START) == (
+            "Déjà 20 h le lundi et le mardi (Mairie) : reste 4 h, libre jeudi."
+        )
+    # The same need with no duration is permanent: the end is said.
+    permanent = replace(need, contract="cdi_temps_partage", duration_months=None)
+    assert "se termine le 30/06/2027" in week.start_sentence(late, permanent, START)
+
+
+def test_of_several_ends_the_nearest_is_said_with_what_is_free_then():
+    """Work ending on 14/02 (8 h) and on 28/02 (6 h), and open-ended work (4 h on
+    Friday): the nearest end, with the hours free then (the later work still counted)."""
+    cand = person(
+        commitments=(
+            CommitmentData(6.0, frozenset({"tue"}), until=date(2027, 2, 28), label="Club"),
+            CommitmentData(8.0, frozenset({"mon"}), until=date(2027, 2, 14), label="Mairie"),
+            CommitmentData(4.0, frozenset({"fri"}), label="Cantine"),
+        )
+    )
+    need = make_need(hours_per_week=10.0, days=frozenset({"thu"}))
+    said = week.start_sentence(cand, need, START)
+    assert said.endswith(
+        ": reste 6 h, libre jeudi. Son travail de 8 h le lundi (Mairie) se termine le "
+        "14/02/2027 : libre ensuite jusqu'à 14 h par semaine."
+    )
+    # Two ending on the same day are said together.
+    same_day = person(
+        commitments=(
+            CommitmentData(6.0, frozenset({"tue"}), until=date(2027, 2, 14), label="Club"),
+            CommitmentData(8.0, frozenset({"mon"}), until=date(2027, 2, 14), label="Mairie"),
+        )
+    )
+    assert week.start_sentence(same_day, need, START).endswith(
+        "Son travail de 6 h le mardi (Club) et celui de 8 h le lundi (Mairie) se terminent "
+        "le 14/02/2027 : libre ensuite jusqu'à 24 h par semaine."
+    )
+
+
+def test_an_end_freeing_no_hour_says_the_end_alone():
+    """30 h held for 24 h wished: once the 4 h end, 26 h still leave nothing free."""
+    cand = person(
+        commitments=(
+            CommitmentData(26.0, frozenset({"mon"}), label="Usine"),
+            CommitmentData(4.0, frozenset({"tue"}), until=date(2027, 2, 14), label="Club"),
+        )
+    )
+    need = make_need(hours_per_week=4.0, days=frozenset({"thu"}))
+    assert week.start_sentence(cand, need, START).endswith(
+        "Son travail de 4 h le mardi (Club) se termine le 14/02/2027."
+    )
+
+
+def test_the_bundle_and_placement_sentences_say_the_end_the_same_way():
+    """One function for every page: a bundle's job and a placement judge the end
+    against their own last day (the longest need; the placement's term)."""
+    cand = person(commitments=(_mairie(date(2027, 3, 14)),))
+    short = make_need(days=frozenset({"thu"}), contract="cdd", duration_months=1)
+    longer = make_need(ref="b2", days=frozenset({"thu"}), contract="cdd", duration_months=3)
+    end = "Son travail de 20 h le lundi et le mardi (Mairie) se termine le 14/03/2027"
+    assert end not in week.start_sentence(cand, short, START)
+    assert end in week.bundle_start_sentence(cand, [short, longer], START)
+    assert end not in week.bundle_start_sentence(cand, [short, short], START)
+    # A placement's term is the one the operator gives (``last_day``), else open-ended.
+    assert end in week.placement_start_sentence(cand, [short], 4.0, START, START)
+    placed = week.placement_start_sentence(
+        cand, [short], 4.0, START, START, until=date(2027, 2, 28)
+    )
+    assert end not in placed

@@ -819,6 +819,17 @@ DAY_BEFORE = date.fromisoformat(START) - timedelta(days=1)
             "travail de 3 h le mardi (Cantine) se termine le 28/02/2027, avant le début du "
             "poste (01/03/2027).",
         ),
+        # Her hours on the start, with work ending after it: when it ends, and the hours
+        # free then, said too.
+        (
+            Commitment(hours_per_week=10, days=["fri"], label="Mairie"),
+            Commitment(hours_per_week=6, days=["fri"], until=date(2027, 3, 14), label="Club"),
+            "Le poste de 20 h par semaine dépasse le temps libre qui reste à Inès Marchal "
+            "(au plus 24 h par semaine en tout). Déjà 10 h le vendredi (Mairie) et 6 h le "
+            "vendredi (Club) : reste 8 h, libre lundi, mardi et jeudi. Son travail de 6 h le "
+            "vendredi (Club) se termine le 14/03/2027 : libre ensuite jusqu'à 14 h par "
+            "semaine.",
+        ),
     ],
 )
 def test_a_bundle_refused_for_the_person_s_week_says_the_work_over_before_its_start(
@@ -858,6 +869,28 @@ def test_a_placement_over_the_free_time_says_the_work_over_before_its_start(worl
         "3 h le mardi (Cantine) se termine le 28/02/2027, avant le début du placement "
         "(01/03/2027). Confirmez pour l'enregistrer quand même."
     )
+    db.session.rollback()
+    assert count(Placement) == 0
+
+
+def test_a_placement_over_the_free_time_says_when_the_work_in_the_way_ends(world):
+    """The Mairie's 20 h end two weeks after the placement's start: the confirmation
+    said « reste 4 h » alone; it says when all 24 h are free again. A placement over by
+    then (its term on 10/03/2027) is not told of it."""
+    _hold(Commitment(hours_per_week=20, days=["mon"], label="Mairie", until=date(2027, 3, 14)))
+    with pytest.raises(flow.PlacementOverWeek) as refused:
+        _place(world)
+    assert refused.value.message == (
+        "Ce placement de 8 h par semaine dépasse le temps libre qui reste à Inès Marchal. "
+        "Déjà 20 h le lundi (Mairie) : reste 4 h, libre mardi et jeudi. Son travail de "
+        "20 h le lundi (Mairie) se termine le 14/03/2027 : libre ensuite jusqu'à 24 h par "
+        "semaine. Confirmez pour l'enregistrer quand même."
+    )
+    db.session.rollback()
+    with pytest.raises(flow.PlacementOverWeek) as refused:
+        _place(world, contract="cdd", end_date=date(2027, 3, 10))
+    assert "se termine" not in refused.value.message
+    assert "Déjà 20 h le lundi (Mairie) : reste 4 h" in refused.value.message
     db.session.rollback()
     assert count(Placement) == 0
 
@@ -1727,11 +1760,17 @@ def test_the_score_and_why_not_say_the_week_as_the_need_s_list_says_it(client, a
 
 
 def test_work_ending_after_the_need_s_start_is_said_as_the_list_says_it(client, auth, world):
-    """Inès's 8 h on Tuesday end two weeks after « Comptabilité fournisseurs » starts:
-    her week at its start holds them; the list, the score's detail and « Pourquoi pas »
-    say that week in the same words, and no end before the start."""
+    """Inès's 8 h on Tuesday end two weeks after « Comptabilité fournisseurs » (a
+    permanent need) starts: her week at its start holds them, and the list, the score's
+    detail and « Pourquoi pas » said « reste 16 h » without a word of their end, two
+    weeks later, when all her 24 h are free: they say it now, in the same words, and no
+    end before the start."""
     _place(world, contract="cdd", start_date=local_today(), end_date=date(2027, 3, 14))
-    why = "Déjà 8 h le mardi (Boulangerie du Port, GE Bassin Emploi) : reste 16 h, libre lundi et jeudi."
+    why = (
+        "Déjà 8 h le mardi (Boulangerie du Port, GE Bassin Emploi) : reste 16 h, libre lundi "
+        "et jeudi. Son travail de 8 h le mardi (Boulangerie du Port, GE Bassin Emploi) se "
+        "termine le 14/03/2027 : libre ensuite jusqu'à 24 h par semaine."
+    )
     assert (
         week.start_sentence(
             candidate_from_model(by_ref(Candidate, "ines")), need_from_model(by_ref(Need, "fits"))
@@ -1741,7 +1780,7 @@ def test_work_ending_after_the_need_s_start_is_said_as_the_list_says_it(client, 
     auth.login("animateur")
     for where, text in _ines_said(client, "fits").items():
         assert why in text, where
-        assert "se termine" not in text, where
+        assert "avant le début" not in text, where
 
 
 def test_the_need_page_never_offers_a_need_s_free_time_to_the_person_working_on_it(
@@ -1768,6 +1807,30 @@ def test_the_need_page_never_offers_a_need_s_free_time_to_the_person_working_on_
     ines.updated_at = utcnow()
     db.session.commit()
     assert "ines" in [fit.person.ref for fit in people_with_free_time(by_ref(Need, "placed"))]
+
+
+def test_complete_the_week_says_when_work_running_on_the_need_s_start_ends(client, auth, world):
+    """Inès's 4 h on Friday at the Mairie end on 14/03/2027, two weeks after « Comptabilité
+    fournisseurs » (permanent) starts: her « Compléter la semaine » and the need page's
+    people with free time said « reste 12 h » without a word of the 16 h free after."""
+    _place(world)
+    _hold(Commitment(hours_per_week=4, days=["fri"], label="Mairie", until=date(2027, 3, 14)))
+    ending = (
+        "Son travail de 4 h le vendredi (Mairie) se termine le 14/03/2027 : libre ensuite "
+        "jusqu'à 16 h par semaine."
+    )
+    why = (
+        "Déjà 8 h le mardi (Boulangerie du Port, GE Bassin Emploi) et 4 h le vendredi "
+        f"(Mairie) : reste 12 h, libre lundi et jeudi. {ending}"
+    )
+    assert {fit.need.ref: fit.week for fit in fitting_needs(by_ref(Candidate, "ines"))} == {
+        "fits": why
+    }
+    auth.login("animateur")
+    page = page_text(client.get("/animateur/cvtheque/ines/semaine"))
+    assert why in page
+    need_page = page_text(client.get("/animateur/besoins/fits"))
+    assert why in need_page[need_page.index("Compléter la semaine") :]
 
 
 def test_complete_the_week_leaves_out_a_need_waiting_for_its_owner(world):
@@ -1887,6 +1950,31 @@ def test_pool_page_says_why_work_taking_a_bundle_s_day_today_leaves_it_free(clie
         "28/02/2027, avant le début du poste (01/03/2027)."
     ) in page
     assert "Club" not in page
+
+
+def test_pool_page_says_when_work_running_on_a_bundle_s_start_ends(client, auth, world):
+    """Inès's 4 h on Friday end on 14/03/2027, two weeks after the bundle of Monday and
+    Thursday starts: the page said « reste 12 h » alone; it says the 16 h free after."""
+    _place(world)
+    _hold(Commitment(hours_per_week=4, days=["fri"], label="Mairie", until=date(2027, 3, 14)))
+    f.load(
+        f.document(
+            needs=[
+                f.need(ref="mon", company="c3", days=["mon"], hours_per_week=6, start=START),
+                f.need(ref="thu", company="c4", days=["thu"], hours_per_week=6, start=START),
+            ]
+        )
+    )
+    for need in db.session.scalars(select(Need).where(Need.ref.in_(["fits", "too-long"]))):
+        workflows.transition(db.session, need, workflows.NEED, "abandonne", reason_code="doublon")
+    db.session.commit()
+    auth.login("animateur")
+    page = page_text(client.get("/animateur/postes-partages"))
+    assert (
+        "Inès Marchal — Déjà 8 h le mardi (Boulangerie du Port, GE Bassin Emploi) et 4 h le "
+        "vendredi (Mairie) : reste 12 h, libre lundi et jeudi. Son travail de 4 h le "
+        "vendredi (Mairie) se termine le 14/03/2027 : libre ensuite jusqu'à 16 h par semaine."
+    ) in page
 
 
 def test_the_persons_data_export_holds_their_commitments(client, world):

@@ -23,14 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 from sqlalchemy import case, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from connectences.clock import local_today
-from connectences.dates import period_text
+from connectences.dates import period_end, period_text
 from connectences.matching.data import CandidateData, CommitmentData, NeedData
 from connectences.typography import hours_plain, plural
 from connectences.vocab import DAYS
@@ -50,6 +50,34 @@ typed together (a placement takes its days from its needs: not typed, not refuse
 MAX_WORKING_DAYS = 6
 """Most days a week anyone may work, with one employer or several (Code du travail
 L3132-1: a weekly rest day): ``seventh_day`` refuses a seventh."""
+FIXED_TERM = ("cdd", "saisonnier", "mission")
+"""Contracts whose work has a last day (``work_until``); the others are open-ended."""
+MISSION_MONTHS = 1
+"""How long a mission lasts when none of its needs says."""
+
+
+def work_until(
+    contract: str, start: date, months: Iterable[float | None], last_day: date | None = None
+) -> date | None:
+    """Last day of the work a job gives from ``start`` (a placement's commitment, a need
+    as its lines read it): for a fixed-term contract, ``last_day`` when given, else the
+    longest of the needs' durations ``months`` (a month for a mission without one); None
+    when open-ended."""
+    if contract not in FIXED_TERM:
+        return None
+    if last_day is not None:
+        return last_day
+    known = [m for m in months if m is not None]
+    if not known and contract == "mission":
+        known = [MISSION_MONTHS]
+    if not known:
+        return None
+    return period_end(start, max(1, round(max(known))))
+
+
+def need_until(need: NeedData) -> date | None:
+    """The last day of the work ``need`` gives (``work_until``): None when permanent."""
+    return work_until(need.contract, need.start, [need.duration_months])
 
 
 def hours_fit(hours, limit):
@@ -408,14 +436,16 @@ def over_before(cand: CandidateData, need: NeedData, today: date) -> list[Commit
 
 
 def start_sentence(cand: CandidateData, need: NeedData, today: date | None = None) -> str | None:
-    """The person's week at the need's start (``week_sentence``), and the work taking some
-    of the need's time today that ends before its start (``over_before``), said so: the
+    """The person's week at the need's start (``week_sentence``), the work taking some
+    of the need's time today that ends before its start (``over_before``), and the work
+    counted on the start that ends while the need runs (``over_after``), said so: the
     week as it stands today shows it taken, and the need fits all the same (matching
     reads free time at the need's start, spec v1.1). 'Son travail de 8 h le mardi (…) se
     termine le 28/02/2027, avant le début du besoin (01/03/2027).'; with more: 'Son
     travail de A se termine le …, celui de B le … et celui de C le …, avant le début du
-    besoin (…).' None with neither."""
-    return _start_sentence(cand, need, today or local_today(), "du besoin")
+    besoin (…).'; then 'Son travail de 20 h le lundi (…) se termine le 14/03/2027 : libre
+    ensuite jusqu'à 24 h par semaine.' None with none of them."""
+    return _start_sentence(cand, need, need_until(need), today or local_today(), "du besoin")
 
 
 def bundle_job(needs: Sequence[NeedData]) -> NeedData:
@@ -435,8 +465,11 @@ def bundle_start_sentence(
 ) -> str | None:
     """``start_sentence`` for a shared-time job (a bundle of ``needs``, ``bundle_job``):
     the week at its earliest start, and the work taking some of its time today that ends
-    before it, '…, avant le début du poste (01/03/2027).'"""
-    return _start_sentence(cand, bundle_job(needs), today or local_today(), "du poste")
+    before it, '…, avant le début du poste (01/03/2027).'; the work ending while it runs
+    is judged against its longest need (``work_until``)."""
+    job = bundle_job(needs)
+    until = work_until(job.contract, job.start, [n.duration_months for n in needs])
+    return _start_sentence(cand, job, until, today or local_today(), "du poste")
 
 
 def placement_start_sentence(
@@ -445,18 +478,38 @@ def placement_start_sentence(
     hours: float,
     start: date,
     today: date | None = None,
+    *,
+    until: date | None = None,
 ) -> str | None:
     """``start_sentence`` for a placement in ``needs`` (one, or a bundle's: ``bundle_job``)
-    at ``hours`` a week from ``start``, the placement's own first day: the week then, and
-    the work taking some of its time today that ends before it, '…, avant le début du
-    placement (15/03/2027).' Without needs, the week on ``start`` alone."""
+    at ``hours`` a week from ``start``, the placement's own first day, to ``until``, its
+    last (None: open-ended; ``work_until``): the week then, and the work taking some of
+    its time today that ends before it, '…, avant le début du placement (15/03/2027).'
+    Without needs, the week on ``start`` alone."""
     if not needs:
         return week_sentence(cand, start)
     job = replace(bundle_job(needs), hours_per_week=hours, start=start)
-    return _start_sentence(cand, job, today or local_today(), "du placement")
+    return _start_sentence(cand, job, until, today or local_today(), "du placement")
 
 
-def _start_sentence(cand: CandidateData, need: NeedData, today: date, of: str) -> str | None:
+def over_after(cand: CandidateData, need: NeedData, until: date | None) -> list[CommitmentData]:
+    """The work counted on the need's start that ends first while the need runs (before
+    ``until``, its last day; None: open-ended): every commitment whose last day is the
+    nearest such day, none when the need is over first or all the work is open-ended."""
+    ending = [
+        c
+        for c in running(cand.commitments, need.start)
+        if c.until is not None and (until is None or c.until < until)
+    ]
+    if not ending:
+        return []
+    first = min(c.until for c in ending)
+    return [c for c in ending if c.until == first]
+
+
+def _start_sentence(
+    cand: CandidateData, need: NeedData, until: date | None, today: date, of: str
+) -> str | None:
     parts = [week_sentence(cand, need.start)]
     over = over_before(cand, need, today)
     if over:
@@ -464,4 +517,17 @@ def _start_sentence(cand: CandidateData, need: NeedData, today: date, of: str) -
         ends = [f"Son travail de {_work_text(first)} se termine le {first.until:%d/%m/%Y}"]
         ends += [f"celui de {_work_text(c)} le {c.until:%d/%m/%Y}" for c in others]
         parts.append(f"{join_fr(ends)}, avant le début {of} ({need.start:%d/%m/%Y}).")
+    later = over_after(cand, need, until)
+    if later:
+        first, *others = later
+        named = join_fr(
+            [f"Son travail de {_work_text(first)}"] + [f"celui de {_work_text(c)}" for c in others]
+        )
+        verb = "se terminent" if others else "se termine"
+        end = first.until
+        text = f"{named} {verb} le {end:%d/%m/%Y}"
+        freed = hours_left(cand, end + timedelta(days=1))
+        if not hours_fit(freed, hours_left(cand, need.start)):
+            text += f" : libre ensuite jusqu'à {hours_plain(freed)} par semaine"
+        parts.append(f"{text}.")
     return " ".join(p for p in parts if p) or None

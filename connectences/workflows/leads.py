@@ -24,7 +24,6 @@ from connectences.cvtheque.status import settle_status
 from connectences.dates import (
     add_months,
     contract_end_problem,
-    period_end,
     period_text,
     placement_end_problem,
     placement_start_problem,
@@ -95,9 +94,9 @@ PLACEMENT_HOURS_RANGE = (1.0, week.MAX_WEEK_HOURS)
 """Weekly hours a placement, or one company's share of a bundle, may take: 1 at least,
 the legal week at most (``placement_hours_problem``; the lead page's running total of a
 bundle's shares reads them too)."""
-# Contracts whose commitment ends: from the needs' duration (a mission lasts under a month).
-FIXED_TERM = ("cdd", "saisonnier", "mission")
-MISSION_MONTHS = 1
+# Contracts whose commitment ends: from the needs' duration (a mission lasts under a month),
+# owned by the week (``week.work_until``), where a need's lines read it too.
+FIXED_TERM = week.FIXED_TERM
 
 
 class PlacementOverWeek(TransitionError):
@@ -152,18 +151,8 @@ def commitment_end(
 ) -> date | None:
     """Last day of the work a placement gives: for a fixed-term contract, the last day the
     operator gave (``last_day``), else the longest of the needs' durations (a month for a
-    mission without one); None when open-ended."""
-    if contract not in FIXED_TERM:
-        return None
-    if last_day is not None:
-        return last_day
-    months = [n.duration_months for n in needs if n.duration_months is not None]
-    if not months and contract == "mission":
-        months = [MISSION_MONTHS]
-    if not months:
-        return None
-    whole = max(1, round(max(months)))
-    return period_end(start, whole)
+    mission without one); None when open-ended (``week.work_until``)."""
+    return week.work_until(contract, start, [n.duration_months for n in needs], last_day)
 
 
 def follow_up_months(start: date, term: date | None) -> tuple[int, ...]:
@@ -316,19 +305,24 @@ def company_hours(placement: Placement, item: PlacementNeed) -> float | None:
 
 
 def over_free_time(
-    candidate: Candidate, hours_per_week: float, needs: Sequence[Need], start: date
+    candidate: Candidate,
+    hours_per_week: float,
+    needs: Sequence[Need],
+    start: date,
+    until: date | None = None,
 ) -> str | None:
-    """Why a placement in ``needs`` exceeds the person's free time on ``start`` (None when
+    """Why a placement in ``needs`` from ``start`` to ``until`` (its last day, None when
+    open-ended: ``commitment_end``) exceeds the person's free time on ``start`` (None when
     it fits): more hours than are free, or a need none of whose days is free. A bundle is
     one job over its companies' days: each of them needs a free day of the person (as the
     pool and the lead ask), not only one of them."""
     person = candidate_from_model(candidate)
     free = week.free_hours(person, start)
     free_days = week.free_days(person, start)
-    # The week on the start, and the work taking some of the placement's time today that
-    # ends before it (its days taken today, free then).
+    # The week on the start, the work taking some of the placement's time today that ends
+    # before it (its days taken today, free then), and the work ending while it runs.
     sentence = week.placement_start_sentence(
-        person, [need_from_model(need) for need in needs], hours_per_week, start
+        person, [need_from_model(need) for need in needs], hours_per_week, start, until=until
     )
     if not week.running(person.commitments, start):
         wish = f"Souhaite au plus {hours_plain(person.hours_max)} par semaine."
@@ -1059,7 +1053,7 @@ def record_placement(
         why
         for why in (
             hours_to_confirm(lead, needs, float(hours_per_week), shares),
-            over_free_time(candidate, float(hours_per_week), needs, start_date),
+            over_free_time(candidate, float(hours_per_week), needs, start_date, until),
         )
         if why
     ]
