@@ -508,7 +508,9 @@ def test_a_company_that_registers_is_on_its_timeline_as_a_contact_it_asked_for(c
     _begin(event)
     client.post(f"/animateur/evenements/{event.id}/presences", data={"present": []})
     [entry] = [e for e in company_timeline(db.session, company) if e.kind == "evenement"]
-    assert entry.summary.endswith(" : pas venue")
+    # Said with a noun: « : pas venue » read as said of the registration, or of the
+    # company, not of Marc Dupuy.
+    assert entry.summary.endswith(" : absence constatée")
 
 
 def test_staff_create_an_event_and_bad_input_is_refused_in_french(client, auth):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from connectences import vocab
 from connectences.clock import local_today
 from connectences.extensions import db
 from connectences.models import (
@@ -238,10 +239,31 @@ def test_company_page_shows_details_pressure_timeline_and_needs(client, full_com
     ]
     assert positions == sorted(positions)
     assert "Besoin enregistré" in history and "(non compté comme sollicitation)" in history
-    assert "GE Bassin Emploi (envoyé par Léa Martin)" in history
+    # Who sent them, said of the proposition and of the orientation, not of the
+    # organisation: « GE Bassin Emploi (envoyé par …) », « France Travail (orienté par …) ».
+    assert "GE Bassin Emploi (proposition envoyée par Léa Martin)" in history
+    assert "France Travail Arcachon (orientation envoyée par Léa Martin)" in history
     # Its needs, with status and link.
     assert f'href="/animateur/besoins/{need.ref}"' in page.get_data(as_text=True)
     assert "Plonge le week-end — Nouveau" in body
+
+
+@pytest.mark.parametrize("state", sorted(vocab.REFERRAL_STATUSES))
+def test_the_history_says_a_referrals_state_of_the_orientation(client, full_company, state):
+    """« Besoin « Plonge » orienté vers France Travail (envoyée) » read as said of the
+    need: the referral's state names the orientation, as a lead's names the proposition."""
+    company, need = full_company
+    referral = db.session.scalar(select(Referral))
+    referral.status = state
+    db.session.commit()
+    said = vocab.REFERRAL_STATUSES[state].lower()
+    history = page_text(client.get(f"{BASE}/{company.ref}"))
+    history = history[history.index("Historique des contacts") :]
+    assert (
+        f"Besoin « Plonge le week-end » orienté vers France Travail Arcachon "
+        f"(état de l'orientation : {said})" in history
+    )
+    assert f"Arcachon ({said})" not in history
 
 
 def test_a_company_followed_for_years_shows_its_needs_and_history_a_page_at_a_time(

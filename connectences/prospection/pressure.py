@@ -579,6 +579,26 @@ def _diagnosis_event(row) -> ContactEvent:
     )
 
 
+# A lead and a referral as the timeline names them (their channels' words: « Proposition
+# à un opérateur », « Orientation vers un partenaire »), each with its article. Their
+# states and who sent them are said of these nouns, feminine both: after « Besoin …
+# orienté vers P », « (envoyée) » read as said of the need, and « P (orienté par X) » as
+# said of the partner.
+_SENT_NOUNS = {"proposition": "la proposition", "orientation": "l'orientation"}
+
+
+def _state_of(noun: str, label: str) -> str:
+    """The state of a lead or referral (``noun``: a key of :data:`_SENT_NOUNS`) in its
+    line of the timeline: « (état de l'orientation : envoyée) »."""
+    return f"(état de {_SENT_NOUNS[noun]} : {label.lower()})"
+
+
+def _sent_by(noun: str, organisation: str, sender: str) -> str:
+    """Who a lead or referral reaches the company through, and who sent it: « GE Bassin
+    (proposition envoyée par Léa Martin) »."""
+    return f"{organisation} ({noun} envoyée par {sender})"
+
+
 def _lead_event(row) -> ContactEvent:
     lead = row.Lead
     titles = ", ".join(
@@ -590,10 +610,9 @@ def _lead_event(row) -> ContactEvent:
         kind="proposition",
         channel="proposition_operateur",
         by_id=lead.created_by_id,
-        by=f"{lead.operator.name} (envoyé par {sender})",
-        # « (acceptée) » after « Besoin … proposé » would read as said of the need.
-        summary=f"Besoin {titles} proposé à {lead.operator.name} (état de la "
-        f"proposition : {vocab.label(vocab.LEAD_STATUSES, lead.status).lower()})"
+        by=_sent_by("proposition", lead.operator.name, sender),
+        summary=f"Besoin {titles} proposé à {lead.operator.name} "
+        + _state_of("proposition", vocab.label(vocab.LEAD_STATUSES, lead.status))
         + _sent_why(row.reason_text),
         lead_id=lead.id,
     )
@@ -607,9 +626,9 @@ def _referral_event(row) -> ContactEvent:
         kind="orientation",
         channel="orientation_vers_partenaire",
         by_id=referral.created_by_id,
-        by=f"{referral.partner.name} (orienté par {sender})",
+        by=_sent_by("orientation", referral.partner.name, sender),
         summary=f"Besoin « {referral.need.title} » orienté vers {referral.partner.name} "
-        f"({vocab.label(vocab.REFERRAL_STATUSES, referral.status).lower()})"
+        + _state_of("orientation", vocab.label(vocab.REFERRAL_STATUSES, referral.status))
         + _sent_why(row.reason_text),
         need_ref=referral.need.ref,
         referral_id=referral.id,
@@ -718,6 +737,9 @@ def company_timeline(
                 counted=False,
             )
         )
+    # Whether the person came is said with a noun: « Inscription … : venue » read as said
+    # of the registration, or of the company, and not of « Par Marc Dupuy ».
+    came = {True: " : présence constatée", False: " : absence constatée"}
     for registration in session.scalars(_TIMELINE_REGISTRATIONS, of_company).all():
         state = {"waiting": " (liste d'attente)", "cancelled": " (annulée ensuite)"}
         events.append(
@@ -729,8 +751,7 @@ def company_timeline(
                 by=registration.name,
                 summary=f"Inscription à « {registration.event.title} » du "
                 f"{_fr_date(local_date(registration.event.starts_at))}"
-                f"{state.get(registration.status, '')}"
-                + {True: " : venue", False: " : pas venue"}.get(registration.attended, ""),
+                f"{state.get(registration.status, '')}" + came.get(registration.attended, ""),
                 counted=False,
             )
         )
