@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from datetime import date, datetime, time
 
@@ -21,6 +22,7 @@ from connectences.demo.events import EVENTS
 from connectences.events import attendance, catalogue, registrations
 from connectences.exchange import validate
 from connectences.extensions import db
+from connectences.matching.open_bundles import open_need_bundles
 from connectences.models import (
     Candidate,
     Company,
@@ -37,6 +39,8 @@ from connectences.models import (
 from connectences.skills.taxonomy import rome_codes
 from connectences.territory import PAYS_EPCIS, in_pays, pays_communes
 from connectences.web.access import ROLE_HOME
+from connectences.workflows import NEED_SEARCHING
+from tests.helpers import page_text
 
 TODAY = date(2027, 1, 4)
 
@@ -294,6 +298,29 @@ def test_each_demo_account_logs_in_and_lands_on_its_home(app):
         )
         landed[account.role] = (response.status_code, response.request.path)
     assert landed == {role: (200, homes[role]) for role in vocab.ROLES}
+
+
+def test_the_demo_shows_a_shared_time_post_to_propose_and_others_to_qualify(app):
+    """Every third need qualified left each demo post of « Postes en temps partagé » a need
+    still new, and a post's proposal form shows only once all its needs are qualified: a
+    person trying the demo never saw it. The best post someone fits is now qualified;
+    the others still lead to their needs' qualification."""
+    seed_demo(db.session, today=TODAY)
+    posts = open_need_bundles(db.session).bundles
+    status = dict(db.session.execute(select(Need.ref, Need.status)).all())
+    ready = [p for p in posts if all(status[ref] in NEED_SEARCHING for ref in p.needs)]
+    assert next(p for p in posts if p.candidates) in ready
+    assert len(ready) < len(posts)
+    [animateur] = [
+        a for a in demo_accounts(build_demo_document(today=TODAY)) if a.role == "animateur"
+    ]
+    client = app.test_client()
+    with app.test_request_context():
+        login_url, posts_url = url_for("auth.login"), url_for("bundles.index")
+    client.post(login_url, data={"email": animateur.email, "password": animateur.password})
+    page = page_text(client.get(posts_url))
+    assert "Proposer ce poste en temps partagé" in page
+    assert re.search(r"Qualifier « [^»]+ » \(", page)
 
 
 def test_the_demo_events_show_a_waiting_list_a_last_seat_and_an_attendance():

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from connectences import workflows
 from connectences.demo.common import DEMO_PREFIX, WEEKDAYS, as_tuples, load_json, ordered_days
 from connectences.matching.matches import match_need
+from connectences.matching.open_bundles import open_need_bundles
 from connectences.matching.routing import decide_route
 from connectences.models import Candidate, Need, Operator, Partner, User
 from connectences.workflows.dispatch import send_lead, send_referral
@@ -132,8 +133,9 @@ def progress_needs(session: Session, animateur: User) -> None:
 
     Every third need is qualified, every sixth is then in search; ``DEMO_LEADS`` of them are
     proposed to their operator with their best candidates and one full-time need is
-    re-oriented, all through the workflows (so the transition log and the outbox are
-    filled as they would be by hand). Done once, with the visits.
+    re-oriented; then the needs of one shared-time post are qualified
+    (:func:`_qualify_a_post`); all through the workflows (so the transition log and the
+    outbox are filled as they would be by hand). Done once, with the visits.
     """
     needs = list(
         session.scalars(select(Need).where(Need.ref.startswith(DEMO_PREFIX)).order_by(Need.ref))
@@ -176,4 +178,22 @@ def progress_needs(session: Session, animateur: User) -> None:
                 referred += 1
         except workflows.TransitionError:
             continue  # the demo shows what the rules allow, nothing forced
+    session.flush()
+    _qualify_a_post(session, animateur)
+
+
+def _qualify_a_post(session: Session, animateur: User) -> None:
+    """Qualify the needs of one post of « Postes en temps partagé » still new: the best
+    ranked that fits someone of the CV library (else the best ranked), as the page ranks
+    them. A post's proposal form shows only once all its needs are qualified, and every
+    third need qualified left each demo post one still new: a person trying the demo
+    never saw that form. The other posts keep their needs to qualify, and the page's
+    links to their qualification."""
+    posts = open_need_bundles(session).bundles
+    post = next((p for p in posts if p.candidates), posts[0] if posts else None)
+    if post is None:
+        return
+    for need in session.scalars(select(Need).where(Need.ref.in_(post.needs))):
+        if need.status == workflows.NeedState.NOUVEAU:
+            workflows.transition(session, need, workflows.NEED, "qualifie", actor=animateur)
     session.flush()

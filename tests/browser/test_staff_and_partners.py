@@ -132,8 +132,9 @@ def test_shared_time_posts_fold_their_proposal_forms(page, live_server):
     posts = page.locator("section.bundle")
     assert posts.count() >= 1
     first = posts.first
-    # Every demo post holds a need still to qualify: its box leads there (the form once
-    # they are all qualified: test_bundle_proposal.py).
+    # The first demo post holds a need still to qualify: its box leads there (the form
+    # once they are all qualified: test_bundle_proposal.py; a demo post is ready to
+    # propose: test_demo.py).
     to_qualify = first.get_by_role("link", name=re.compile(r"^Qualifier « "))
     expect(to_qualify.first).to_be_hidden()
     blocking = both_sizes(page, "postes-partages", "postes en temps partagé")
