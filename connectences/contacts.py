@@ -28,7 +28,13 @@ from email_validator import EmailNotValidError, validate_email
 from rapidfuzz.distance import DamerauLevenshtein
 
 from connectences.errors import DomainError
-from connectences.text import composed, letters_and, strip_accents
+from connectences.text import (
+    compatibility_folded,
+    composed,
+    letters_and,
+    look_alike_scripts,
+    strip_accents,
+)
 from connectences.typography import too_long
 
 _NOT_DIGIT = re.compile(r"\D")
@@ -309,6 +315,9 @@ def clean_website(text: Any, *, limit: int = WEBSITE_MAX) -> str | None:
     address as a link); neither are spaces, a host without a dot, a name and password
     before the host (« https://exemple.fr@autre.example » leads to the second), a host
     without a name (an IP address), nor an address over ``limit`` characters once stored.
+    The host is stored as browsers read it (compatibility forms folded, NFKC: full-width
+    « ｅｘｅｍｐｌｅ.fr » is exemple.fr), so that the link reads where it leads; one mixing
+    Latin, Cyrillic or Greek letters, which look alike, is refused.
     """
     typed = str(text or "").strip()
     if not typed:
@@ -337,6 +346,10 @@ def clean_website(text: Any, *, limit: int = WEBSITE_MAX) -> str | None:
             f"« {shown} » contient un identifiant avant le nom du site (avant « @ ») : "
             "indiquez seulement l'adresse du site (exemple : www.exemple.fr)."
         )
+    if parts is not None:
+        # The host as a browser reads it (its IDNA mapping folds compatibility forms):
+        # checked and stored so, the link reads where it leads.
+        parts = parts._replace(netloc=compatibility_folded(parts.netloc).lower())
     labels = (parts.hostname or "").split(".") if parts is not None else []
     if (
         not port_ok
@@ -347,7 +360,15 @@ def clean_website(text: Any, *, limit: int = WEBSITE_MAX) -> str | None:
         raise InvalidWebsite(
             f"« {shown} » n'est pas une adresse de site web (exemple : www.exemple.fr)."
         )
-    stored = parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
+    # A host mixing alphabets whose letters look alike reads as one site and leads to
+    # another (« раураl.com »: Cyrillic but for its « l »).
+    if len(look_alike_scripts(parts.hostname)) > 1:
+        raise InvalidWebsite(
+            f"« {shown} » mêle dans le nom du site des lettres d'alphabets différents (latin, "
+            "cyrillique, grec) qui se ressemblent : l'adresse mènerait ailleurs qu'elle ne "
+            "se lit. Recopiez-la lettre à lettre (exemple : www.exemple.fr)."
+        )
+    stored = parts._replace(scheme=parts.scheme.lower()).geturl()
     if len(stored) > limit:  # within it as typed, over it once « https:// » is added
         raise InvalidWebsite(
             f"L'adresse du site web ne doit pas dépasser {limit} caractères une fois "

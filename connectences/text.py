@@ -88,6 +88,28 @@ def composed(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def compatibility_folded(text: str) -> str:
+    """``text`` with compatibility forms folded (NFKC): full-width « ｅ » is « e », the
+    ligature « ﬁ » is « fi », an accent typed apart joins its letter. Browsers read a
+    site's name so (its IDNA mapping)."""
+    return unicodedata.normalize("NFKC", text)
+
+
+# Alphabets whose letters look alike (Latin "a", Cyrillic "а", Greek "ο").
+LOOK_ALIKE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
+
+
+def look_alike_scripts(text: str) -> set[str]:
+    """The look-alike alphabets (``LOOK_ALIKE_SCRIPTS``) the letters of ``text`` come
+    from (by each letter's Unicode name: « CYRILLIC SMALL LETTER A »)."""
+    return {
+        script
+        for char in text
+        if char.isalpha()
+        and (script := unicodedata.name(char, "").partition(" ")[0]) in LOOK_ALIKE_SCRIPTS
+    }
+
+
 def letters_and(text: str, allowed: frozenset[str]) -> bool:
     """Whether ``text`` starts with a letter and holds only letters, of any script and
     with their accents, and the characters ``allowed`` ("N'Diaye", "李", "Þórdís")."""

@@ -205,6 +205,14 @@ def test_a_right_or_unknown_domain_is_left_alone(typed):
         ("exemple.fr:8080/page", "https://exemple.fr:8080/page"),
         ("boulangerie-du-port.fr", "https://boulangerie-du-port.fr"),
         ("exémple.fr", "https://exémple.fr"),
+        # The host as browsers read it (NFKC), so that the link reads where it leads:
+        # full-width letters, a ligature, an accent typed apart, a dot look-alike.
+        ("https://ｅｘｅｍｐｌｅ.fr/Ｐage", "https://exemple.fr/Ｐage"),
+        ("https://\ufb01le.fr", "https://file.fr"),
+        ("exe\u0301mple.fr", "https://exémple.fr"),
+        ("exemple.fr\u2024autre.example", "https://exemple.fr.autre.example"),
+        # One alphabet throughout, however far from Latin.
+        ("пример.рф", "https://пример.рф"),
         ("", None),
         ("   ", None),
         (None, None),
@@ -236,6 +244,11 @@ def test_a_website_is_stored_with_its_scheme(typed, stored):
         # What leads elsewhere than it reads.
         ("https://exemple.fr@autre.example", "identifiant"),
         ("https://exemple.fr\\@autre.example", "caractères"),
+        # Latin, Cyrillic and Greek letters that look alike, mixed: « paypal » in Cyrillic
+        # but its « l », a Cyrillic name under « .com », a Greek β for a b.
+        ("https://\u0440\u0430\u0443\u0440\u0430l.com", "alphabets différents"),
+        ("\u043f\u0440\u0438\u043c\u0435\u0440.com", "alphabets différents"),
+        ("https://\u03b2eta.fr", "alphabets différents"),
         ('"><script>alert(1)</script>', "caractères"),
         ("exemple.fr/\x00", "caractères"),
         ("exemple.fr/" + "a" * 300, "ne doit pas dépasser 300 caractères (311 saisis)"),
