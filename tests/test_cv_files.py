@@ -91,6 +91,15 @@ def _with_action(catalog_entry: bytes = b"", page_entry: bytes = b"", text: str 
         _with_action(b"/OpenAction << /S /Launch /F (cmd.exe) >>"),
         # A page's own action when it is shown.
         _with_action(page_entry=b"/AA << /O << /S /JavaScript /JS (x) >> >>"),
+        # An XFA form: its scripts sit in its XML streams, which the check does not read.
+        _with_action(b"/AcroForm << /Fields [] /XFA 3 0 R >>"),
+        # A web address opened at opening (the reader's address known to whoever sent it).
+        _with_action(b"/OpenAction << /S /URI /URI (https://autre.example/vu) >>"),
+        # The same behind a first action that only shows the page (/Next).
+        _with_action(b"/OpenAction << /S /GoTo /D [3 0 R /Fit] /Next << /S /URI /URI (x) >> >>"),
+        # The form's data sent as the page is shown; another file opened.
+        _with_action(page_entry=b"/AA << /O << /S /SubmitForm /F (https://autre.example) >> >>"),
+        _with_action(b"/OpenAction << /S /GoToR /F (\\\\autre.example\\cv.pdf) /D [0 /Fit] >>"),
     ],
 )
 def test_a_pdf_that_runs_code_when_opened_is_refused(data):
@@ -105,6 +114,13 @@ def test_a_pdf_opening_at_its_first_page_is_accepted():
     # Word and LibreOffice write an /OpenAction that only shows a page: not code.
     data = _with_action(b"/OpenAction [3 0 R /Fit]", text="Saisie comptable et paie")
     assert "Saisie comptable et paie" in files.check_pdf(data)
+
+
+def test_a_link_the_reader_clicks_is_accepted():
+    # A CV's e-mail or LinkedIn link is a page's link annotation, run only when clicked.
+    link = b"/Annots [<< /Type /Annot /Subtype /Link /Rect [0 0 10 10] /A << /S /URI /URI (https://exemple.fr) >> >>]"
+    data = _with_action(b"/OpenAction [3 0 R /Fit]", page_entry=link, text="Saisie et paie")
+    assert "Saisie et paie" in files.check_pdf(data)
 
 
 def test_an_encrypted_pdf_is_refused():

@@ -95,7 +95,19 @@ STORAGE_UNAVAILABLE = (
 # What a PDF reader runs by itself: a script (Acrobat's JavaScript) or a program it
 # launches. A CV is opened by staff and operators on their own computers.
 _CODE_ACTIONS = frozenset({"/JavaScript", "/Launch"})
-_CODE_KEYS = frozenset({"/JS", "/JavaScript"})
+# A script's key, and an XFA form's (/AcroForm /XFA): its scripts sit in the XML of its
+# streams, which this check does not read; Acrobat runs them. No word processor writes one.
+_CODE_KEYS = frozenset({"/JS", "/JavaScript", "/XFA"})
+# What a reader does by itself beyond showing the document, when an action of these kinds
+# is run at opening (/OpenAction) or on a page or field event (/AA): open a web address,
+# send the form's data, import some, open another file, play media. A link the reader
+# clicks (a page's /Annots) is no such action: a CV's e-mail or LinkedIn link stays.
+_OUTSIDE_ACTIONS = frozenset(
+    {
+        "/URI", "/SubmitForm", "/ImportData", "/GoToR", "/GoToE", "/Launch",
+        "/Rendition", "/Movie", "/Sound", "/RichMediaExecute",
+    }
+)  # fmt: skip
 # What carries a file inside the PDF, which a reader offers to open or save: the names
 # tree of attachments, a file attachment annotation, and the embedded file itself (a
 # file specification's /EF, reached from either, or from PDF 2's associated files /AF).
@@ -104,9 +116,10 @@ _ATTACHMENT_TYPES = frozenset({"/FileAttachment", "/EmbeddedFile"})
 # Past this many dictionaries and arrays the file is no CV (a 5 MB CV holds thousands).
 MAX_PDF_NODES = 200_000
 ACTIVE_CONTENT = (
-    "Ce PDF contient un programme ou un script qui s'exécute à son ouverture : il est "
-    "refusé par sécurité. Enregistrez votre CV de nouveau au format PDF depuis votre "
-    "traitement de texte (« Exporter » ou « Enregistrer sous » en PDF) puis réessayez."
+    "Ce PDF contient un programme, un script ou une action qui s'exécute à son ouverture "
+    "(ouvrir une adresse internet, envoyer des données) : il est refusé par sécurité. "
+    "Enregistrez votre CV de nouveau au format PDF depuis votre traitement de texte "
+    "(« Exporter » ou « Enregistrer sous » en PDF) puis réessayez."
 )
 EMBEDDED_FILE = (
     "Ce PDF contient une pièce jointe (un autre fichier caché à l'intérieur) : il est "
@@ -123,9 +136,36 @@ def _name(node) -> object:
     return node.get_object() if isinstance(node, IndirectObject) else node
 
 
+def _automatic_actions(node: DictionaryObject) -> Iterator[DictionaryObject]:
+    """The actions ``node`` runs by itself: its /OpenAction (an action, not a page to
+    show), the events of its /AA, each with the actions chained after it (/Next), a
+    chain read once whatever its loops (``MAX_PDF_NODES`` at most)."""
+    pending = [node.get("/OpenAction")]
+    events = _name(node.get("/AA"))
+    if isinstance(events, DictionaryObject):
+        pending.extend(events.values())
+    seen: set[tuple[int, int]] = set()
+    while pending and len(seen) < MAX_PDF_NODES:
+        action = pending.pop()
+        if isinstance(action, IndirectObject):
+            if (action.idnum, action.generation) in seen:
+                continue
+            seen.add((action.idnum, action.generation))
+        action = _name(action)
+        if not isinstance(action, DictionaryObject):
+            continue
+        yield action
+        chained = action.get("/Next")
+        if isinstance(_name(chained), ArrayObject):
+            pending.extend(_name(chained))
+        else:
+            pending.append(chained)
+
+
 def _active_content(reader: PdfReader) -> str | None:
     """What of the document a reader runs or opens by itself, ``CODE`` or ``ATTACHMENT``
-    (None when nothing): a JavaScript or Launch action, or a script; an embedded file
+    (None when nothing): a JavaScript or Launch action, a script or an XFA form, an action
+    reaching outside the document run by itself (``_OUTSIDE_ACTIONS``); an embedded file
     (attachments, file attachment annotations). Looked for anywhere from the trailer
     (catalog, names tree, pages, their annotations and additional actions). pypdf reads
     the names (``/J#61vaScript`` is ``/JavaScript``) and the objects packed in compressed
@@ -150,6 +190,10 @@ def _active_content(reader: PdfReader) -> str | None:
                 isinstance(action, str) and action in _CODE_ACTIONS
             ):
                 return CODE
+            for automatic in _automatic_actions(node):
+                kind = _name(automatic.get("/S"))
+                if isinstance(kind, str) and kind in _OUTSIDE_ACTIONS:
+                    return CODE
             kinds = {_name(node.get(key)) for key in ("/Subtype", "/Type")}
             if _ATTACHMENT_KEYS.intersection(node.keys()) or any(
                 isinstance(kind, str) and kind in _ATTACHMENT_TYPES for kind in kinds
