@@ -628,8 +628,9 @@ def needs_for_owner_email(session, email: str) -> list[Need]:
     """Needs an owner holding a company-space link for ``email`` may follow.
 
     Those they posted themselves, and every queued need of the companies whose
-    registered contact address (set by the platform, not by a form) is theirs, but those
-    whose author is not attached to the company. A need posted with someone's SIRET never
+    registered contact address is theirs (set by the staff, an import, or the company's
+    own owner on its details page: never by the public need form), but those whose
+    author is not attached to the company. A need posted with someone's SIRET never
     opens that company's other needs.
     """
     email = email_key(email)
