@@ -1901,21 +1901,28 @@ def test_complete_the_week_is_refused_to_other_roles(client, auth, world, role):
     assert client.get("/operateur/personnes/ines/semaine").status_code in (403, 404)
 
 
-def test_pool_page_says_who_could_take_a_bundle_in_their_free_time(client, auth, world):
-    _place(world)
-    # Two 6 h needs, Monday and Thursday, from two companies: a 12 h bundle that fits her
-    # free time (the other Monday/Thursday needs are closed so that it stays maximal).
+def _monday_and_thursday_bundle(thursday_start=START) -> None:
+    """Two 6 h needs, Monday (from ``START``) and Thursday, from two companies: a 12 h
+    bundle; the world's other Monday/Thursday needs closed, so that it stays maximal."""
     f.load(
         f.document(
             needs=[
                 f.need(ref="mon", company="c3", days=["mon"], hours_per_week=6, start=START),
-                f.need(ref="thu", company="c4", days=["thu"], hours_per_week=6, start=START),
+                f.need(
+                    ref="thu", company="c4", days=["thu"], hours_per_week=6, start=thursday_start
+                ),
             ]
         )
     )
     for need in db.session.scalars(select(Need).where(Need.ref.in_(["fits", "too-long"]))):
         workflows.transition(db.session, need, workflows.NEED, "abandonne", reason_code="doublon")
     db.session.commit()
+
+
+def test_pool_page_says_who_could_take_a_bundle_in_their_free_time(client, auth, world):
+    _place(world)
+    # A 12 h bundle that fits her free time.
+    _monday_and_thursday_bundle()
     auth.login("animateur")
     page = page_text(client.get("/animateur/postes-partages"))
     assert "Pourraient le prendre sur leur temps libre" in page
@@ -1931,17 +1938,7 @@ def test_pool_page_says_why_work_taking_a_bundle_s_day_today_leaves_it_free(clie
     _hold(Commitment(hours_per_week=4, days=["mon"], label="Mairie", until=date(2027, 2, 28)))
     # Friday's work, ending before the start too, is none of the bundle's days or hours.
     _hold(Commitment(hours_per_week=1, days=["fri"], label="Club", until=date(2027, 1, 31)))
-    f.load(
-        f.document(
-            needs=[
-                f.need(ref="mon", company="c3", days=["mon"], hours_per_week=6, start=START),
-                f.need(ref="thu", company="c4", days=["thu"], hours_per_week=6, start="2027-04-01"),
-            ]
-        )
-    )
-    for need in db.session.scalars(select(Need).where(Need.ref.in_(["fits", "too-long"]))):
-        workflows.transition(db.session, need, workflows.NEED, "abandonne", reason_code="doublon")
-    db.session.commit()
+    _monday_and_thursday_bundle(thursday_start="2027-04-01")
     auth.login("animateur")
     page = page_text(client.get("/animateur/postes-partages"))
     assert (
@@ -1957,17 +1954,7 @@ def test_pool_page_says_when_work_running_on_a_bundle_s_start_ends(client, auth,
     Thursday starts: the page said « reste 12 h » alone; it says the 16 h free after."""
     _place(world)
     _hold(Commitment(hours_per_week=4, days=["fri"], label="Mairie", until=date(2027, 3, 14)))
-    f.load(
-        f.document(
-            needs=[
-                f.need(ref="mon", company="c3", days=["mon"], hours_per_week=6, start=START),
-                f.need(ref="thu", company="c4", days=["thu"], hours_per_week=6, start=START),
-            ]
-        )
-    )
-    for need in db.session.scalars(select(Need).where(Need.ref.in_(["fits", "too-long"]))):
-        workflows.transition(db.session, need, workflows.NEED, "abandonne", reason_code="doublon")
-    db.session.commit()
+    _monday_and_thursday_bundle()
     auth.login("animateur")
     page = page_text(client.get("/animateur/postes-partages"))
     assert (
