@@ -101,7 +101,7 @@ def test_page_lists_the_bundle_with_needs_hours_days_and_candidates(client, anim
     # The rule as the spec states it: sites 25 km apart are bundled (boundary allowed).
     assert "sites à 25\u00a0km au plus les uns des autres" in html
     assert "1 poste possible" in html
-    assert "21 h par semaine" in html
+    assert "21\u00a0h par semaine" in html
     assert "Comptabilité boulangerie" in html and "Boulangerie du Port" in html
     assert "Comptabilité garage" in html and "Garage des Pins" in html
     assert "Entretien des espaces verts" not in html  # another trade: not pooled

@@ -98,3 +98,52 @@ def test_an_animateur_edits_a_week_and_completes_another_on_a_phone(page, live_s
     ).to_be_visible()
     blocking = check(page, "semaine-completer-390", "Compléter la semaine (390 px)")
     assert not blocking, describe(blocking)
+
+
+NBSP = "\u00a0"
+
+
+def _typeset(locator) -> str:
+    """The text a locator shows, its no-break spaces kept (expect's text assertions
+    read them as plain spaces), other runs of white space made one space."""
+    return " ".join(locator.text_content().replace(NBSP, "\x00").split()).replace("\x00", NBSP)
+
+
+def test_week_sentences_keep_french_typography_on_a_phone(page, live_server):
+    """The week's sentences come from the domain in plain spaces; every page that shows
+    them writes them as the score's explanation does (the typo filter): « 8 h » never
+    split at a line's end, « : » never starting a line. They were printed raw on the
+    need's matches, « Compléter la semaine », « Pourquoi pas ce candidat ? » and the
+    shared-time posts, beside explanations that had the no-break spaces."""
+    held = f"Déjà 8{NBSP}h le mardi (Comptabilité, GE Bassin Emploi){NBSP}: reste 16{NBSP}h"
+    open_as(page, live_server, "animateur", PHONE, f"/animateur/cvtheque/{SHOWCASE}/semaine")
+    first_fit = page.locator(".week-fits > li").first
+    expect(first_fit.locator("p.muted")).to_contain_text("Déjà 8")
+    assert held in _typeset(first_fit.locator("p.muted"))
+    assert " : " not in _typeset(first_fit.locator("details"))
+    with page.expect_navigation():
+        first_fit.get_by_role("link").first.click()
+
+    # The need's list of matches names her week the same way.
+    match = page.locator(".match-meta").filter(has_text="Déjà 8").first
+    expect(match).to_be_attached()
+    assert held in _typeset(match)
+    blocking = check(page, "semaine-typo-besoin-390", "Besoin, semaine des candidats (390 px)")
+    assert not blocking, describe(blocking)
+
+    why_not = page.locator("#pourquoi-pas")
+    why_not.get_by_label("Candidat", exact=True).fill(SHOWCASE)
+    with page.expect_navigation():
+        why_not.get_by_role("button", name="Vérifier").click()
+    hours_check = page.locator(".checks li").filter(has_text="Déjà 8")
+    expect(hours_check).to_be_visible()
+    assert held in _typeset(hours_check)
+    blocking = check(page, "semaine-typo-pourquoi-390", "Pourquoi pas ce candidat (390 px)")
+    assert not blocking, describe(blocking)
+
+    page.goto(f"{live_server.url}/animateur/postes-partages")
+    free_time = page.locator(".bundle-free-time li").filter(has_text="Camille Lesbats").first
+    expect(free_time).to_be_attached()
+    assert held in _typeset(free_time)
+    reasons = page.locator(".bundle details ul.list").first
+    assert " : " not in _typeset(reasons)
