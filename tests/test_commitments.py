@@ -240,14 +240,42 @@ def test_work_counted_on_the_start_says_when_it_ends_and_what_is_free_then():
     need = make_need(hours_per_week=10.0, days=frozenset({"thu"}))
     assert week.start_sentence(cand, need, START) == (
         "Déjà 20 h le lundi et le mardi (Mairie) : reste 4 h, libre jeudi. "
-        "Son travail de 20 h le lundi et le mardi (Mairie) se termine le 14/02/2027 : "
-        "libre ensuite jusqu'à 24 h par semaine."
+        "Ce travail se termine le 14/02/2027 : libre ensuite jusqu'à 24 h par semaine."
     )
     # The rule is unchanged: 4 h free on the start.
     assert failing(need, cand) == ["hours"]
     # Open-ended work says nothing of an end.
     lasting = person(commitments=(_mairie(None),))
     assert "se termine" not in week.start_sentence(lasting, need, START)
+
+
+def test_the_end_names_the_work_unless_the_week_just_named_it_alone():
+    """« Déjà 20 h le lundi (Mairie) : … Son travail de 20 h le lundi (Mairie) se
+    termine … » said the same work twice in a row on the need's matches and « Compléter
+    la semaine »: the week's sentence named it alone, « Ce travail » is enough. With
+    other work named in between, or beside it in the week, the end names it."""
+    need = make_need(hours_per_week=10.0, days=frozenset({"thu"}))
+    alone = person(commitments=(_mairie(date(2027, 2, 14), days=("mon",)),))
+    said = week.start_sentence(alone, need, START)
+    assert said.count("(Mairie)") == 1
+    assert said.endswith(
+        "Ce travail se termine le 14/02/2027 : libre ensuite jusqu'à 24 h par semaine."
+    )
+    # Beside open-ended work, « ce travail » would not say which.
+    club = CommitmentData(4.0, frozenset({"fri"}), label="Club")
+    beside = person(commitments=(_mairie(date(2027, 2, 14), days=("mon",)), club))
+    assert "Son travail de 20 h le lundi (Mairie) se termine le 14/02/2027" in (
+        week.start_sentence(beside, need, START)
+    )
+    # Work over before the start is named just before: the end names its own work.
+    today = START - timedelta(days=30)
+    thursday = CommitmentData(
+        4.0, frozenset({"thu"}), until=START - timedelta(days=5), label="Cantine"
+    )
+    after = person(commitments=(_mairie(date(2027, 2, 14), days=("mon",)), thursday))
+    said = week.start_sentence(after, need, today)
+    assert "Son travail de 4 h le jeudi (Cantine) se termine" in said
+    assert "Son travail de 20 h le lundi (Mairie) se termine le 14/02/2027" in said
 
 
 def test_a_fixed_term_need_over_before_the_work_ends_says_nothing_of_it():
@@ -318,7 +346,7 @@ def test_the_bundle_and_placement_sentences_say_the_end_the_same_way():
     cand = person(commitments=(_mairie(date(2027, 3, 14)),))
     short = make_need(days=frozenset({"thu"}), contract="cdd", duration_months=1)
     longer = make_need(ref="b2", days=frozenset({"thu"}), contract="cdd", duration_months=3)
-    end = "Son travail de 20 h le lundi et le mardi (Mairie) se termine le 14/03/2027"
+    end = "Ce travail se termine le 14/03/2027"
     assert end not in week.start_sentence(cand, short, START)
     assert end in week.bundle_start_sentence(cand, [short, longer], START)
     assert end not in week.bundle_start_sentence(cand, [short, short], START)

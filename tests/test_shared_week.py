@@ -882,9 +882,9 @@ def test_a_placement_over_the_free_time_says_when_the_work_in_the_way_ends(world
         _place(world)
     assert refused.value.message == (
         "Ce placement de 8 h par semaine dépasse le temps libre qui reste à Inès Marchal. "
-        "Déjà 20 h le lundi (Mairie) : reste 4 h, libre mardi et jeudi. Son travail de "
-        "20 h le lundi (Mairie) se termine le 14/03/2027 : libre ensuite jusqu'à 24 h par "
-        "semaine. Confirmez pour l'enregistrer quand même."
+        "Déjà 20 h le lundi (Mairie) : reste 4 h, libre mardi et jeudi. Ce travail se "
+        "termine le 14/03/2027 : libre ensuite jusqu'à 24 h par semaine. Confirmez pour "
+        "l'enregistrer quand même."
     )
     db.session.rollback()
     with pytest.raises(flow.PlacementOverWeek) as refused:
@@ -1768,8 +1768,8 @@ def test_work_ending_after_the_need_s_start_is_said_as_the_list_says_it(client, 
     _place(world, contract="cdd", start_date=local_today(), end_date=date(2027, 3, 14))
     why = (
         "Déjà 8 h le mardi (Boulangerie du Port, GE Bassin Emploi) : reste 16 h, libre lundi "
-        "et jeudi. Son travail de 8 h le mardi (Boulangerie du Port, GE Bassin Emploi) se "
-        "termine le 14/03/2027 : libre ensuite jusqu'à 24 h par semaine."
+        "et jeudi. Ce travail se termine le 14/03/2027 : libre ensuite jusqu'à 24 h par "
+        "semaine."
     )
     assert (
         week.start_sentence(

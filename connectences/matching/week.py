@@ -444,7 +444,8 @@ def start_sentence(cand: CandidateData, need: NeedData, today: date | None = Non
     termine le 28/02/2027, avant le début du besoin (01/03/2027).'; with more: 'Son
     travail de A se termine le …, celui de B le … et celui de C le …, avant le début du
     besoin (…).'; then 'Son travail de 20 h le lundi (…) se termine le 14/03/2027 : libre
-    ensuite jusqu'à 24 h par semaine.' None with none of them."""
+    ensuite jusqu'à 24 h par semaine.', 'Ce travail se termine le …' when the week's
+    sentence just named that work alone. None with none of them."""
     return _start_sentence(cand, need, need_until(need), today or local_today(), "du besoin")
 
 
@@ -520,9 +521,14 @@ def _start_sentence(
     later = over_after(cand, need, until)
     if later:
         first, *others = later
-        named = join_fr(
-            [f"Son travail de {_work_text(first)}"] + [f"celui de {_work_text(c)}" for c in others]
-        )
+        if not over and not others and running(cand.commitments, need.start) == [first]:
+            # The week's sentence right before named this work, and only it.
+            named = "Ce travail"
+        else:
+            named = join_fr(
+                [f"Son travail de {_work_text(first)}"]
+                + [f"celui de {_work_text(c)}" for c in others]
+            )
         verb = "se terminent" if others else "se termine"
         end = first.until
         text = f"{named} {verb} le {end:%d/%m/%Y}"
