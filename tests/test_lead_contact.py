@@ -423,7 +423,7 @@ def test_a_person_met_at_an_existing_company_is_added_to_it(client, auth):
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        ({"met_name": "Jeanne", "met_phone": "123456"}, "met_phone", "Numéro de téléphone invalide : « 123456 »."),
+        ({"met_name": "Jeanne", "met_phone": "123456"}, "met_phone", "« 123456 » n'est pas un numéro de téléphone valide (exemple : 06 12 34 56 78)."),
         ({"met_name": "Jeanne", "met_email": "jeanne@"}, "met_email", "Adresse e-mail invalide : « jeanne@ »."),
         ({"met_name": "Jeanne"}, "met_phone", "Indiquez un téléphone ou une adresse e-mail pour joindre cette personne."),
         ({"met_phone": "06 12 34 56 78"}, "met_name", "Indiquez le nom de la personne."),

@@ -129,7 +129,17 @@ def test_the_owner_corrects_them_through_their_link_and_the_staff_see_it(client,
         ("commune", "", "Indiquez la commune de l'établissement."),
         ("commune", "99999", "Commune inconnue"),
         ("commune", BORDEAUX, "Choisissez une commune du Pays Bassin d'Arcachon"),
-        ("phone", "06 12", "Numéro de téléphone invalide : « 06 12 »."),
+        (
+            "phone",
+            "06 12",
+            "« 06 12 » n'est pas un numéro de téléphone valide (exemple : 06 12 34 56 78).",
+        ),
+        # The owner who left out the leading 0 is told so, as every other phone field does.
+        (
+            "phone",
+            "6 12 34 56 78",
+            "il manque un chiffre. S'il manque le 0 du début, écrivez 06 12 34 56 78.",
+        ),
         ("website", "javascript:alert(1)", "n'est pas l'adresse d'un site web"),
         ("website", "data:text/html;base64,PHN2Zz4=", "n'est pas l'adresse d'un site web"),
         ("website", "https://huitres.fr@autre.example", "identifiant avant le nom du site"),
@@ -185,7 +195,7 @@ def test_every_error_at_once_each_value_back_as_typed(client):
     sent = client.post(page, data=_as_read(client, page, bad))
     assert sent.status_code == 422
     said = page_text(sent)
-    assert "Numéro de téléphone invalide : « 123 »." in said
+    assert "« 123 » n'est pas un numéro de téléphone valide (exemple : 06 12 34 56 78)." in said
     assert "« mailto:a@b.fr » n'est pas l'adresse d'un site web" in said
     assert "L'effectif est un nombre entier" in said
     for typed in ("x", "123", "mailto:a@b.fr"):

@@ -139,7 +139,7 @@ def test_a_company_stored_meanwhile_by_another_request_is_the_one_opened(user, m
         ({"contact_email": "pas-une-adresse"}, "contact_email", "Adresse e-mail invalide"),
         ({"max_contacts_per_month": "0"}, "max_contacts_per_month", "Ne plus solliciter"),
         ({"max_contacts_per_month": "deux"}, "max_contacts_per_month", "nombre entier"),
-        ({"phone": "abc"}, "phone", "Numéro de téléphone invalide"),
+        ({"phone": "abc"}, "phone", "n'est pas un numéro de téléphone valide"),
         ({"website": "javascript:alert(1)"}, "website", "n'est pas l'adresse d'un site web"),
         ({"website": "exemple"}, "website", "n'est pas une adresse de site web"),
     ],
@@ -214,7 +214,10 @@ def test_contacts_and_preferences(user):
         with pytest.raises(CompanyError) as caught:
             update_contact(db.session, contact, {"name": "", "phone": bad}, actor=user)
         assert set(caught.value.errors) == {"name", "phone"}
-        assert caught.value.errors["phone"] == f"Numéro de téléphone invalide : « {bad} »."
+        assert (
+            caught.value.errors["phone"]
+            == f"« {bad} » n'est pas un numéro de téléphone valide (exemple : 06 12 34 56 78)."
+        )
     db.session.rollback()
     update_contact(
         db.session, contact, {"name": "Sylvie Lafitte", "email": "s@exemple.fr"}, actor=user

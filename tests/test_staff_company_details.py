@@ -166,7 +166,7 @@ def test_every_error_at_once_each_value_back_as_typed(client, auth):
     )
     assert refused.status_code == 422
     said = page_text(refused)
-    assert "Numéro de téléphone invalide : « 12 »." in said
+    assert "« 12 » n'est pas un numéro de téléphone valide (exemple : 06 12 34 56 78)." in said
     assert "« ftp://exemple.fr » n'est pas l'adresse d'un site web" in said
     assert "L'effectif est un nombre entier" in said
     html = html_of(refused)
@@ -223,7 +223,12 @@ def test_a_provisional_company_s_siret_is_refused_too(client, auth):
         ("commune", "Nullepart", "Commune inconnue"),
         ("employees", "-1", "L'effectif est un nombre entier de salariés (0 ou plus)."),
         ("contact_email", "pas-une-adresse", "Adresse e-mail invalide"),
-        ("phone", "05 56", "Numéro de téléphone invalide : « 05 56 »."),
+        (
+            "phone",
+            "05 56",
+            "« 05 56 » n'est pas un numéro de téléphone valide (exemple : 06 12 34 56 78).",
+        ),
+        ("phone", "5 56 12 34 56", "S'il manque le 0 du début, écrivez 05 56 12 34 56."),
         ("website", "javascript:alert(1)", "n'est pas l'adresse d'un site web"),
         ("website", "www.exemple .fr", "Une adresse de site web ne contient pas d'espace"),
         ("website", "intranet", "n'est pas une adresse de site web"),

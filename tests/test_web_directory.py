@@ -155,7 +155,10 @@ def test_create_takes_the_company_s_phone_and_website_or_says_what_is_wrong(clie
     }
     refused = client.post(f"{BASE}/nouvelle", data=data)
     assert refused.status_code == 422
-    assert "Numéro de téléphone invalide : « 056 »." in error_of(refused, "phone")
+    assert (
+        "« 056 » n'est pas un numéro de téléphone valide (exemple : 06 12 34 56 78)."
+        in error_of(refused, "phone")
+    )
     assert "n'est pas l'adresse d'un site web" in error_of(refused, "website")
     assert 'value="056"' in html_of(refused) and 'value="ftp://atelier-velo.fr"' in html_of(refused)
     assert count(Company) == 0

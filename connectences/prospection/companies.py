@@ -190,12 +190,12 @@ def clean_email(value: str | None, field: str = "contact_email") -> str | None:
 def clean_phone(value: Any, field: str = "phone") -> str | None:
     """The number in its stored form (``contacts.clean_phone``, foreign numbers too),
     None when empty; CompanyError on ``field`` otherwise (a contact's, the company's
-    own)."""
+    own), saying what ``contacts.clean_phone`` says: an example, or the 0 that was left
+    out, as every other phone field of the platform does."""
     try:
         return contacts.clean_phone(value)
-    except contacts.InvalidPhone:
-        typed = " ".join(str(value).split())
-        raise CompanyError({field: f"Numéro de téléphone invalide : « {typed[:40]} »."}) from None
+    except contacts.InvalidPhone as refusal:
+        raise CompanyError({field: refusal.message}) from None
 
 
 def clean_website(value: Any) -> str | None:
