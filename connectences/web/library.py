@@ -58,7 +58,7 @@ from connectences.cvtheque.search import (
 )
 from connectences.cvtheque.status import status_words
 from connectences.extensions import commit_keeping_loaded, db
-from connectences.listing import Refusal, choice_refused
+from connectences.listing import Refusal, choice_refused, refused_by_field
 from connectences.matching import matches as matching
 from connectences.models import Candidate, Commitment, Placement, User
 from connectences.skills import rome_named
@@ -195,6 +195,7 @@ def index():
         params=params,
         link_params=link_params,
         errors=errors,
+        field_errors=refused_by_field(errors),
         sort_param=sort_param,
         pays_communes=territory.pays_communes_by_name(),
         epcis=territory.PAYS_EPCIS,

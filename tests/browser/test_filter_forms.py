@@ -7,6 +7,7 @@ than « Au », whose error made its field taller."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.support import DESKTOP, PHONE, check, describe, open_as
 
@@ -63,4 +64,45 @@ def test_the_controls_of_a_filter_line_line_up_beside_an_error(page, live_server
                 f"{name}, {size['width']} px : contrôles décalés sur une ligne : {tops}"
             )
         blocking += check(page, f"filtres-{name}-{size['width']}", f"filtres, {name}")
+    assert not blocking, describe(blocking)
+
+
+def test_the_cv_search_marks_each_refused_filter_at_its_field(page, live_server):
+    """The CV search gives back a refused radius or hours as typed: the summary named
+    them, but the fields themselves showed nothing, so on a phone, far under the
+    summary, « abc » sat in « Rayon » as if it were applied. Each refused field is now
+    marked and says why under it, as the other filter forms do, and its controls stay
+    in line with their neighbours'."""
+    open_as(
+        page,
+        live_server,
+        "animateur",
+        PHONE,
+        "/animateur/cvtheque?rayon=abc&heures_min=30&heures_max=10&source=Nulle%20part",
+    )
+    radius = page.get_by_label("Rayon (km)")
+    expect(radius).to_have_value("abc")
+    expect(radius).to_have_attribute("aria-invalid", "true")
+    expect(radius).to_have_accessible_description("De 0 à 200 km. Erreur : saisissez un nombre.")
+    hours = page.locator("#heures_min")
+    expect(hours).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#heures_min-erreurs")).to_contain_text("le minimum dépasse le maximum")
+    expect(page.locator("#source")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#source-erreurs")).to_contain_text("aucune personne de la CVthèque")
+    # A field nothing is wrong with stays unmarked.
+    expect(page.locator("#heures_max")).not_to_have_attribute("aria-invalid", "true")
+    # The summary's link leads to the field, which says why.
+    page.locator('#erreurs a[href="#rayon"]').click()
+    expect(radius).to_be_focused()
+    blocking = check(page, "filtres-cvtheque-390", "CVthèque, filtres refusés (390 px)")
+    page.set_viewport_size(DESKTOP)
+    # The errors under « Rayon » and « de » leave their lines' controls level.
+    for line in (["autour", "rayon"], ["rome", "commune", "niveau", "heures_min"]):
+        tops = page.evaluate(
+            "ids => ids.map(id => Math.round(document.getElementById(id)"
+            ".getBoundingClientRect().top))",
+            line,
+        )
+        assert max(tops) - min(tops) <= 1, dict(zip(line, tops, strict=True))
+    blocking += check(page, "filtres-cvtheque-1280", "CVthèque, filtres refusés (1280 px)")
     assert not blocking, describe(blocking)
