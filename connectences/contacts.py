@@ -360,6 +360,13 @@ def clean_website(text: Any, *, limit: int = WEBSITE_MAX) -> str | None:
         raise InvalidWebsite(
             f"« {shown} » n'est pas une adresse de site web (exemple : www.exemple.fr)."
         )
+    if len(labels) == 2 and labels[0] == "www":
+        # « www.monfournil »: the name's end (.fr, .com) left out, not a name under a
+        # top-level domain « monfournil »; stored, it made a link leading nowhere.
+        raise InvalidWebsite(
+            f"« {shown} » n'est pas une adresse complète : il manque la fin du nom du site "
+            f"(.fr, .com…), par exemple www.{labels[1]}.fr."
+        )
     # A host mixing alphabets whose letters look alike reads as one site and leads to
     # another (« раураl.com »: Cyrillic but for its « l »).
     if len(look_alike_scripts(parts.hostname)) > 1:

@@ -204,6 +204,7 @@ def test_a_right_or_unknown_domain_is_left_alone(typed):
         ("HTTPS://WWW.Exemple.FR/Nos-Horaires?x=1#plan", "https://www.exemple.fr/Nos-Horaires?x=1#plan"),
         ("exemple.fr:8080/page", "https://exemple.fr:8080/page"),
         ("boulangerie-du-port.fr", "https://boulangerie-du-port.fr"),
+        ("www.boulangerie-du-port.fr", "https://www.boulangerie-du-port.fr"),
         ("exémple.fr", "https://exémple.fr"),
         # The host as browsers read it (NFKC), so that the link reads where it leads:
         # full-width letters, a ligature, an accent typed apart, a dot look-alike.
@@ -234,6 +235,12 @@ def test_a_website_is_stored_with_its_scheme(typed, stored):
         ("www.exemple .fr", "pas d'espace"),
         ("https://exemple.fr/a\tb", "pas d'espace"),
         ("exemple", "n'est pas une adresse de site web"),
+        # « www. » and a name, its end left out: no site, whatever the name.
+        (
+            "www.monfournil",
+            "il manque la fin du nom du site (.fr, .com…), par exemple www.monfournil.fr",
+        ),
+        ("https://WWW.Fournil/", "par exemple www.fournil.fr"),
         ("https://localhost/", "n'est pas une adresse de site web"),
         ("http://192.168.1.1", "n'est pas une adresse de site web"),
         ("exemple..fr", "n'est pas une adresse de site web"),

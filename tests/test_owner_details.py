@@ -140,6 +140,8 @@ def test_the_owner_corrects_them_through_their_link_and_the_staff_see_it(client,
             "6 12 34 56 78",
             "il manque un chiffre. S'il manque le 0 du début, écrivez 06 12 34 56 78.",
         ),
+        # The owner who left out the name's end: no link leading nowhere.
+        ("website", "www.aufournil", "il manque la fin du nom du site"),
         ("website", "javascript:alert(1)", "n'est pas l'adresse d'un site web"),
         ("website", "data:text/html;base64,PHN2Zz4=", "n'est pas l'adresse d'un site web"),
         ("website", "https://huitres.fr@autre.example", "identifiant avant le nom du site"),
