@@ -125,9 +125,12 @@ def test_week_sentences_keep_french_typography_on_a_phone(page, live_server):
         first_fit.get_by_role("link").first.click()
 
     # The need's list of matches names her week the same way.
-    match = page.locator(".match-meta").filter(has_text="Déjà 8").first
+    match = page.locator(".match-week").filter(has_text="Déjà 8").first
     expect(match).to_be_attached()
     assert held in _typeset(match)
+    # Its own line, not an item of the « · » list above it.
+    assert "·" not in _typeset(match)
+    assert "Déjà" not in _typeset(match.locator("xpath=preceding-sibling::p[1]"))
     blocking = check(page, "semaine-typo-besoin-390", "Besoin, semaine des candidats (390 px)")
     assert not blocking, describe(blocking)
 
