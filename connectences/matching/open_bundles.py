@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager
 
 from connectences import changes, territory
 from connectences.extensions import db
@@ -326,14 +326,14 @@ def _neighbourhood(session, filters: BundleFilters) -> _Neighbourhood:
 
 def left_out(
     bundles: list[Bundle] | list[dict], session=None, filters: BundleFilters | None = None
-) -> dict[tuple[str, ...], tuple[list[tuple[Need, str]], int]]:
+) -> dict[tuple[str, ...], tuple[list[tuple[str, str]], int]]:
     """For each bundle (its needs' refs, sorted), how many open needs of a related trade
     (a ROME family or a skill in common with one of its needs) it leaves out, and the first
     ``NEIGHBOURS_SHOWN`` of them by ref with why (``pool.why_not``): what the page says
     under "why these needs together". Needs are bucketed by key, as the pool does, so a
     bundle reads only its neighbours, and stops at the ones it shows. The open needs so
-    compared are kept like the bundles (under the ``pooled_needs`` generation); the needs
-    shown are read by ref."""
+    compared are kept like the bundles (under the ``pooled_needs`` generation); the
+    needs shown are given by ref, for the page to read with its bundles' own."""
     session = session or db.session
     filters = filters or BundleFilters()
     refs_of = [tuple(sorted(b["needs"] if isinstance(b, dict) else b.needs)) for b in bundles]
@@ -378,18 +378,4 @@ def left_out(
             if why is not None:
                 shown.append((ref, why))
         found[refs] = (shown, len(near))
-    wanted = {ref for shown, _count in found.values() for ref, _why in shown}
-    models = (
-        {
-            n.ref: n
-            for n in session.scalars(
-                select(Need).options(joinedload(Need.company)).where(Need.ref.in_(wanted))
-            )
-        }
-        if wanted
-        else {}
-    )
-    return {
-        refs: ([(models[ref], why) for ref, why in shown if ref in models], count)
-        for refs, (shown, count) in found.items()
-    }
+    return found

@@ -76,7 +76,12 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
     offset = (page - 1) * PER_PAGE
     # Scores explained for the page's bundles only: writing them all took a second.
     bundles = [b.to_json(details=True) for b in listed[offset : offset + PER_PAGE]]
+    # Why a need of a related trade is in none of them: "why not that one".
+    neighbours = left_out(bundles, db.session, filters)
+    # The bundles' needs and the neighbours they show, read at once: whether any
+    # neighbour is shown costs no statement more.
     need_refs = {ref for b in bundles for ref in b["needs"]}
+    need_refs.update(ref for shown, _count in neighbours.values() for ref, _why in shown)
     needs = (
         {
             n.ref: n
@@ -91,13 +96,10 @@ def _render_index(status: int = 200, *, sent=(), errors=None, typed=None):
     people = candidates_by_ref(
         db.session, (ref for b in bundles for ref in b["candidates"][:FITTING_SHOWN])
     )
-    # Why a need of a related trade is in none of them: "why not that one".
-    neighbours = left_out(bundles, db.session, filters)
     today = local_today()
     for bundle in bundles:
-        bundle["left_out"], bundle["left_out_count"] = neighbours.get(
-            tuple(sorted(bundle["needs"])), ([], 0)
-        )
+        shown, bundle["left_out_count"] = neighbours.get(tuple(sorted(bundle["needs"])), ([], 0))
+        bundle["left_out"] = [(needs[ref], why) for ref, why in shown if ref in needs]
         # Read as the week goes (Monday's company first), not in the order of the refs.
         bundle["members"] = sorted(
             (needs[ref] for ref in bundle["needs"] if ref in needs),
